@@ -1,0 +1,55 @@
+"""The client interface every source implements: pages in, exactly as received."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class ExtractRequest:
+    """What one extract task asks of a source for one (platform, account).
+
+    `since_ids` holds the watermark of each endpoint from the last loaded run (absent on
+    the first run, which backfills from `backfill_start`). Nothing created at or after
+    `until` is fetched, so a run covers its data interval and no more.
+    """
+
+    platform: str
+    account: str
+    until: datetime
+    backfill_start: datetime
+    since_ids: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ResponsePage:
+    """One API response body, byte for byte, and the endpoint that returned it."""
+
+    endpoint: str
+    body: bytes
+
+
+@dataclass
+class ExtractResult:
+    """Filled in by a source while its pages are consumed.
+
+    `watermarks` is the since_id to use next time, per endpoint; `ceilings` names every
+    API limit that was hit (a gap in the data that must be visible, never silent).
+    """
+
+    watermarks: dict[str, str] = field(default_factory=dict)
+    ceilings: list[str] = field(default_factory=list)
+    requests: int = 0
+
+
+class PageSource(Protocol):
+    """A source of response pages for one platform (live API, fake server or simulator)."""
+
+    platform: str
+
+    def pages(self, request: ExtractRequest, result: ExtractResult) -> Iterator[ResponsePage]:
+        """Yield pages for `request`, newest first within an endpoint, and fill `result`."""
+        ...

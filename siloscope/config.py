@@ -1,0 +1,160 @@
+"""The organisation config users write (the contract in shared/METRICS.md), validated on load.
+
+A wrong file gets one message that names the file and the key, before anything runs.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+PLATFORMS = ("x", "reddit")
+Platform = Literal["x", "reddit"]
+SourceKind = Literal["simulated", "api"]
+Structure = Literal["siloed", "glued", "networked"]
+
+_HANDLE_PREFIX = re.compile(r"^(?:@|/?u/)", re.IGNORECASE)
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; the message names the file and the key."""
+
+
+def normalize_handle(handle: str) -> str:
+    """Handles compare case-insensitively, without a leading `@`, `u/` or `/u/`."""
+    return _HANDLE_PREFIX.sub("", handle.strip()).lower()
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PlatformAccounts(_Strict):
+    x: list[str] = Field(default_factory=list)
+    reddit: list[str] = Field(default_factory=list)
+
+    @field_validator("x", "reddit")
+    @classmethod
+    def _handles_are_not_blank(cls, handles: list[str]) -> list[str]:
+        for handle in handles:
+            if not normalize_handle(handle):
+                raise ValueError(f"account handle {handle!r} is empty")
+        return handles
+
+    def on(self, platform: str) -> list[str]:
+        return list(getattr(self, platform))
+
+
+class Department(_Strict):
+    name: str = Field(min_length=1)
+    accounts: PlatformAccounts = Field(default_factory=PlatformAccounts)
+
+
+class Thresholds(_Strict):
+    glue_threshold: float = Field(default=0.5, ge=0, le=1)
+    silo_threshold: float = Field(default=0.05, ge=0, le=1)
+    min_conversations: int = Field(default=30, ge=0)
+
+
+class Simulation(_Strict):
+    """Settings of the simulated source: the planted structure and how much history."""
+
+    structure: Structure = "glued"
+    glue_department: str | None = None
+    seed: int = 7
+    history_days: int = Field(default=28, ge=1, le=3650)
+    conversations_per_day: int = Field(default=12, ge=1, le=100_000)
+
+
+class Sources(_Strict):
+    """Where each platform's pages come from: the live API or the simulator."""
+
+    x: SourceKind = "api"
+    reddit: SourceKind = "api"
+
+
+class OrgConfig(_Strict):
+    organization: str = Field(min_length=1)
+    departments: list[Department] = Field(min_length=1)
+    ignore_accounts: PlatformAccounts = Field(default_factory=PlatformAccounts)
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    sources: Sources = Field(default_factory=Sources)
+    simulation: Simulation = Field(default_factory=Simulation)
+    rolling_window_days: int = Field(default=28, ge=1, le=3650)
+
+    @model_validator(mode="after")
+    def _names_and_handles_are_unique(self) -> OrgConfig:
+        names = [d.name for d in self.departments]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"department names must be unique; repeated: {duplicates}")
+        for platform in PLATFORMS:
+            owner: dict[str, str] = {}
+            for department in self.departments:
+                for handle in department.accounts.on(platform):
+                    key = normalize_handle(handle)
+                    if key in owner and owner[key] != department.name:
+                        raise ValueError(
+                            f"{platform} account {handle!r} is listed under both "
+                            f"{owner[key]!r} and {department.name!r}"
+                        )
+                    owner[key] = department.name
+        glue = self.simulation.glue_department
+        if glue is not None and glue not in names:
+            raise ValueError(
+                f"simulation.glue_department {glue!r} is not a configured department ({names})"
+            )
+        return self
+
+    def org_accounts(self) -> list[tuple[str, str, str]]:
+        """(platform, normalized handle, department) for every configured account."""
+        return [
+            (platform, normalize_handle(handle), department.name)
+            for department in self.departments
+            for platform in PLATFORMS
+            for handle in department.accounts.on(platform)
+        ]
+
+    def ignored_accounts(self) -> list[tuple[str, str]]:
+        return [
+            (platform, normalize_handle(handle))
+            for platform in PLATFORMS
+            for handle in self.ignore_accounts.on(platform)
+        ]
+
+    def department_names(self) -> list[str]:
+        return [d.name for d in self.departments]
+
+
+def _describe(error: ValidationError, path: Path) -> str:
+    problems = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"]) or "(top level)"
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "unknown key (misspelt?)"
+        problems.append(f"{path}: {key}: {message}")
+    return "invalid config\n  " + "\n  ".join(problems)
+
+
+def load_config(path: str | Path) -> OrgConfig:
+    """Read and validate a config file; raise ConfigError naming the file and key."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from exc
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(document, dict):
+        raise ConfigError(f"{path}: expected a mapping with 'organization' and 'departments'")
+    try:
+        return OrgConfig.model_validate(document)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, path)) from exc
