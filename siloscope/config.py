@@ -66,7 +66,6 @@ class Simulation(_Strict):
     structure: Structure = "glued"
     glue_department: str | None = None
     seed: int = 7
-    history_days: int = Field(default=28, ge=1, le=3650)
     conversations_per_day: int = Field(default=12, ge=1, le=100_000)
 
 
@@ -85,6 +84,8 @@ class OrgConfig(_Strict):
     sources: Sources = Field(default_factory=Sources)
     simulation: Simulation = Field(default_factory=Simulation)
     rolling_window_days: int = Field(default=28, ge=1, le=3650)
+    # How far back a first run (no watermark yet) fetches; the API may allow less.
+    backfill_days: int = Field(default=28, ge=1, le=3650)
 
     @model_validator(mode="after")
     def _names_and_handles_are_unique(self) -> OrgConfig:

@@ -1,0 +1,176 @@
+"""The landing zone: every response page, exactly as received, in files.
+
+Layout: <root>/<platform>/<account>/dt=<date>/run=<run_id>/page-<n>.json, plus a
+`_manifest.json` per run written last. A page is written under a temporary name and then
+renamed, so it is there whole or not at all. The root is a local path or an fsspec URL
+(object storage), so extract tasks on other hosts write to the same place.
+
+Why files and not DuckDB: extract tasks run in parallel, maybe on different workers, and
+DuckDB allows one writer; the files also keep every raw payload, so any model can be
+rebuilt without calling an API again, and a crash between extract and load loses nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import fsspec
+
+from ingest.pages import ExtractRequest, ExtractResult, PageSource
+
+MANIFEST_NAME = "_manifest.json"
+_UNSAFE_PATH_CHARACTERS = re.compile(r"[^A-Za-z0-9._=-]+")
+
+
+def _path_part(value: str) -> str:
+    """Airflow run ids carry ':' and '+'; object stores and shells are happier without."""
+    return _UNSAFE_PATH_CHARACTERS.sub("_", value)
+
+
+@dataclass
+class LandedPage:
+    file: str  # relative to the run folder, so the zone can move
+    endpoint: str
+    bytes: int
+    sha256: str
+
+
+@dataclass
+class Manifest:
+    """What one extract run wrote. `complete` is false when the run stopped early.
+
+    Watermarks are taken from complete runs only: an interrupted newest-first pagination
+    must not move since_id past posts it never fetched.
+    """
+
+    platform: str
+    account: str
+    source: str
+    run_id: str
+    dt: str
+    started_at: str
+    finished_at: str | None = None
+    complete: bool = False
+    error: str | None = None
+    requests: int = 0
+    pages: list[LandedPage] = field(default_factory=list)
+    watermarks: dict[str, str] = field(default_factory=dict)
+    ceilings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> bytes:
+        return json.dumps(asdict(self), indent=2, sort_keys=True).encode()
+
+    @classmethod
+    def from_json(cls, body: bytes) -> Manifest:
+        document: dict[str, Any] = json.loads(body)
+        document["pages"] = [LandedPage(**page) for page in document.get("pages", [])]
+        return cls(**document)
+
+
+class LandingZone:
+    def __init__(self, root: str):
+        self.root = root.rstrip("/")
+        self.fs, self._root_path = fsspec.core.url_to_fs(self.root)
+        self.protocol = self.fs.protocol if isinstance(self.fs.protocol, str) else self.fs.protocol[0]
+
+    @property
+    def is_local(self) -> bool:
+        return self.protocol in ("file", "local")
+
+    def url(self, path: str) -> str:
+        """The address DuckDB and other readers use for a path inside this zone."""
+        return path if self.is_local else self.fs.unstrip_protocol(path)
+
+    def run_dir(self, platform: str, account: str, dt: date, run_id: str) -> str:
+        return "/".join(
+            [
+                self._root_path,
+                _path_part(platform),
+                _path_part(account),
+                f"dt={dt.isoformat()}",
+                f"run={_path_part(run_id)}",
+            ]
+        )
+
+    def _write_whole(self, path: str, body: bytes) -> None:
+        temporary = f"{path}.{uuid.uuid4().hex}.tmp"
+        with self.fs.open(temporary, "wb") as handle:
+            handle.write(body)
+        self.fs.mv(temporary, path)
+
+    def write_page(self, run_dir: str, number: int, endpoint: str, body: bytes) -> LandedPage:
+        self.fs.makedirs(run_dir, exist_ok=True)
+        name = f"page-{number:05d}.json"
+        self._write_whole(f"{run_dir}/{name}", body)
+        return LandedPage(name, endpoint, len(body), hashlib.sha256(body).hexdigest())
+
+    def write_manifest(self, run_dir: str, manifest: Manifest) -> str:
+        self.fs.makedirs(run_dir, exist_ok=True)
+        path = f"{run_dir}/{MANIFEST_NAME}"
+        self._write_whole(path, manifest.to_json())
+        return path
+
+    def clear_run(self, run_dir: str) -> None:
+        """A retried extract starts its run folder afresh, so no stale page survives."""
+        if self.fs.exists(run_dir):
+            self.fs.rm(run_dir, recursive=True)
+
+    def manifest_paths(self) -> list[str]:
+        return sorted(self.fs.glob(f"{self._root_path}/*/*/dt=*/run=*/{MANIFEST_NAME}"))
+
+    def read(self, path: str) -> bytes:
+        with self.fs.open(path, "rb") as handle:
+            return handle.read()
+
+
+def extract_to_landing(
+    source: PageSource,
+    request: ExtractRequest,
+    landing: LandingZone,
+    run_id: str,
+    source_name: str,
+) -> Manifest:
+    """Pull every page for one (platform, account) into the landing zone.
+
+    The manifest is written last, also when the source fails part way: what landed is
+    listed (and will be loaded, with broken pages kept in ops.rejects), then the error is
+    raised so the task fails visibly.
+    """
+    run_dir = landing.run_dir(request.platform, request.account, request.until.date(), run_id)
+    landing.clear_run(run_dir)
+    result = ExtractResult(watermarks=dict(request.since_ids))
+    manifest = Manifest(
+        platform=request.platform,
+        account=request.account,
+        source=source_name,
+        run_id=run_id,
+        dt=request.until.date().isoformat(),
+        started_at=_now(),
+    )
+    pages: Iterator = source.pages(request, result)
+    try:
+        for number, page in enumerate(pages, start=1):
+            manifest.pages.append(landing.write_page(run_dir, number, page.endpoint, page.body))
+    except Exception as exc:
+        manifest.error = f"{type(exc).__name__}: {exc}"
+        raise
+    else:
+        manifest.complete = True
+        manifest.watermarks = dict(result.watermarks)
+    finally:
+        manifest.requests = result.requests
+        manifest.ceilings = list(result.ceilings)
+        manifest.finished_at = _now()
+        landing.write_manifest(run_dir, manifest)
+    return manifest
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()

@@ -1,0 +1,179 @@
+"""The landing zone and the one DuckDB writer, on hand-written X API v2 pages."""
+
+import json
+from datetime import UTC, datetime
+
+import duckdb
+import pytest
+
+from ingest.landing import LandingZone, extract_to_landing
+from ingest.load import load_landing
+from ingest.pages import ExtractRequest, ResponsePage
+
+UNTIL = datetime(2026, 11, 2, tzinfo=UTC)
+REQUEST = ExtractRequest("x", "AcmeHelp", UNTIL, datetime(2026, 10, 1, tzinfo=UTC))
+
+
+def post(post_id: str, author: str = "1", **extra) -> dict:
+    return {
+        "id": post_id,
+        "text": f"post {post_id}",
+        "author_id": author,
+        "created_at": "2026-11-01T10:00:00.000Z",
+        "conversation_id": "100",
+        **extra,
+    }
+
+
+def page(*posts: dict) -> bytes:
+    users = [{"id": "1", "username": "Customer", "name": "C"},
+             {"id": "2", "username": "AcmeHelp", "name": "Acme Help"}]
+    return json.dumps({"data": list(posts), "includes": {"users": users},
+                       "meta": {"result_count": len(posts)}}).encode()
+
+
+class Pages:
+    """A PageSource that serves fixed bodies, then optionally fails."""
+
+    platform = "x"
+
+    def __init__(self, *bodies: bytes, fail_with: Exception | None = None, newest: str = "0"):
+        self.bodies, self.fail_with, self.newest = bodies, fail_with, newest
+
+    def pages(self, request, result):
+        for body in self.bodies:
+            result.requests += 1
+            yield ResponsePage("mentions", body)
+        if self.fail_with:
+            raise self.fail_with
+        result.watermarks["mentions"] = self.newest
+
+
+@pytest.fixture
+def landing(tmp_path):
+    return LandingZone(str(tmp_path / "landing"))
+
+
+@pytest.fixture
+def con(tmp_path):
+    connection = duckdb.connect(str(tmp_path / "test.duckdb"))
+    yield connection
+    connection.close()
+
+
+def count(con, relation: str) -> int:
+    return con.execute(f"select count(*) from {relation}").fetchone()[0]
+
+
+def test_the_same_pages_loaded_twice_are_counted_once(con, landing):
+    bodies = (page(post("101"), post("102")), page(post("102"), post("103")))
+    extract_to_landing(Pages(*bodies), REQUEST, landing, "run-1", "test")
+    first = load_landing(con, landing)
+    # a second night lands the very same pages under another run
+    extract_to_landing(Pages(*bodies), REQUEST, landing, "run-2", "test")
+    second = load_landing(con, landing)
+    assert count(con, "raw.x_posts") == 3
+    assert count(con, "(select distinct id from raw.x_posts)") == 3
+    assert (first.records_loaded, first.records_duplicate) == (3, 1)
+    assert (second.records_loaded, second.records_duplicate) == (0, 4)
+    assert count(con, "raw.x_users") == 2
+
+
+def test_loading_again_without_new_files_changes_nothing(con, landing):
+    extract_to_landing(Pages(page(post("101"))), REQUEST, landing, "run-1", "test")
+    load_landing(con, landing)
+    snapshot = {t: count(con, t) for t in ("raw.x_posts", "ops.loaded_files", "ops.extract_runs")}
+    report = load_landing(con, landing)
+    assert report.files == 0
+    assert {t: count(con, t) for t in snapshot} == snapshot
+
+
+def test_a_bad_record_is_rejected_with_its_reason_and_the_rest_of_the_page_loads(con, landing):
+    body = page(
+        post("101"),
+        post("102", created_at="yesterday"),
+        {"id": "103", "text": "no author", "created_at": "2026-11-01T10:00:00.000Z"},
+        post("104"),
+    )
+    extract_to_landing(Pages(body), REQUEST, landing, "run-1", "test")
+    report = load_landing(con, landing)
+    assert sorted(r[0] for r in con.execute("select id from raw.x_posts").fetchall()) == ["101", "104"]
+    rejects = con.execute(
+        "select record_path, reason, record::json->>'id', account from ops.rejects order by 1"
+    ).fetchall()
+    assert rejects == [
+        ("data[1]", "created_at is not a timestamp: yesterday", "102", "AcmeHelp"),
+        ("data[2]", "missing author_id", "103", "AcmeHelp"),
+    ]
+    assert (report.records_loaded, report.records_rejected) == (2, 2)
+    files = con.execute("select records_received, records_loaded, records_rejected "
+                        "from ops.loaded_files").fetchall()
+    assert files == [(4, 2, 2)]
+
+
+def test_a_truncated_page_is_kept_whole_in_rejects_and_the_other_pages_load(con, landing):
+    truncated = page(post("201"), post("202"))[:40]
+    bodies = (page(post("101")), truncated, page(post("102")))
+    extract_to_landing(Pages(*bodies), REQUEST, landing, "run-1", "test")
+    report = load_landing(con, landing)
+    assert count(con, "raw.x_posts") == 2
+    reason, record, path = con.execute(
+        "select reason, record, landing_file from ops.rejects").fetchone()
+    assert "Malformed JSON" in reason
+    assert record == truncated.decode()
+    assert path.endswith("page-00002.json")
+    assert report.pages_rejected == 1
+
+
+def test_a_page_that_is_not_an_api_response_is_rejected(con, landing):
+    extract_to_landing(Pages(b'["not", "a", "page"]', page(post("101"))),
+                       REQUEST, landing, "run-1", "test")
+    load_landing(con, landing)
+    assert con.execute("select reason from ops.rejects").fetchall() == [("page is not a JSON object",)]
+    assert count(con, "raw.x_posts") == 1
+
+
+def test_watermarks_come_from_complete_runs_only(con, landing):
+    extract_to_landing(Pages(page(post("101")), newest="101"), REQUEST, landing, "run-1", "test")
+    load_landing(con, landing)
+    failing = Pages(page(post("300")), fail_with=RuntimeError("HTTP 503"), newest="300")
+    with pytest.raises(RuntimeError):
+        extract_to_landing(failing, REQUEST, landing, "run-2", "test")
+    load_landing(con, landing)
+    # what the failed run landed is loaded ...
+    assert count(con, "raw.x_posts where id = '300'") == 1
+    # ... but its newest-first pagination stopped early, so since_id must not move past the gap
+    assert con.execute("select since_id from ops.watermarks").fetchall() == [("101",)]
+    runs = con.execute("select run_id, complete, error from ops.extract_runs order by run_id").fetchall()
+    assert runs == [("run-1", True, None), ("run-2", False, "RuntimeError: HTTP 503")]
+
+
+def test_a_retried_run_replaces_its_pages_and_loads_what_changed(con, landing):
+    failing = Pages(page(post("101")), fail_with=RuntimeError("timeout"))
+    with pytest.raises(RuntimeError):
+        extract_to_landing(failing, REQUEST, landing, "run-1", "test")
+    load_landing(con, landing)
+    extract_to_landing(Pages(page(post("101")), page(post("102")), newest="102"),
+                       REQUEST, landing, "run-1", "test")
+    load_landing(con, landing)
+    assert count(con, "raw.x_posts") == 2
+    assert con.execute("select since_id from ops.watermarks").fetchall() == [("102",)]
+
+
+def test_pages_are_written_whole_and_listed_in_the_manifest(landing):
+    bodies = (page(post("101")), page(post("102")))
+    manifest = extract_to_landing(Pages(*bodies), REQUEST, landing, "manual__2026-11-02T00:00:00+00:00", "test")
+    run_dir = landing.run_dir("x", "AcmeHelp", UNTIL.date(), manifest.run_id)
+    assert "/x/AcmeHelp/dt=2026-11-02/run=manual__2026-11-02T00_00_00_00_00" in run_dir
+    assert [landing.read(f"{run_dir}/{p.file}") for p in manifest.pages] == list(bodies)
+    assert not [p for p in landing.fs.ls(run_dir) if str(p).endswith(".tmp")]
+    assert manifest.complete and manifest.requests == 2
+
+
+def test_the_landing_zone_can_live_in_object_storage(con):
+    # fsspec's in-memory filesystem stands in for s3:// or gs://: nothing may assume a local path
+    zone = LandingZone("memory://siloscope-test/landing")
+    extract_to_landing(Pages(page(post("101"), post("102"))), REQUEST, zone, "run-1", "test")
+    report = load_landing(con, zone)
+    assert report.records_loaded == 2
+    assert con.execute("select min(landing_file) from raw.x_posts").fetchone()[0].startswith("memory://")

@@ -1,0 +1,14 @@
+-- One row per X user seen in any page's includes.users. Renames and casts only.
+with source as (
+    select id, record from raw.x_users
+),
+
+final as (
+    select
+        id as user_id,
+        record->>'username' as username,
+        record->>'name' as display_name
+    from source
+)
+
+select * from final
