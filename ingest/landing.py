@@ -1,7 +1,10 @@
 """The landing zone: every response page, exactly as received, in files.
 
-Layout: <root>/<platform>/<account>/dt=<date>/run=<run_id>/page-<n>.json, plus a
-`_manifest.json` per run written last. A page is written under a temporary name and then
+Layout: <root>/<platform>/<account>/dt=<date>/run=<interval>/page-<n>.json, plus a
+`_manifest.json` per run written last. The run folder is named for the data interval the
+run covers (its end, e.g. run=20261128T000000Z), not for the orchestrator's run id: running
+a night again, whether Airflow retries it or someone triggers it by hand under a fresh run
+id, replaces that night's pages instead of piling up copies, so re-runs change nothing. A page is written under a temporary name and then
 renamed, so it is there whole or not at all. The root is a local path or an fsspec URL
 (object storage), so extract tasks on other hosts write to the same place.
 
@@ -18,7 +21,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import fsspec
@@ -53,8 +56,9 @@ class Manifest:
     platform: str
     account: str
     source: str
-    run_id: str
+    run_id: str  # the orchestrator's run id, for tracing; the folder is named for `until`
     dt: str
+    until: str  # end of the data interval this run covers (ISO 8601, UTC)
     started_at: str
     finished_at: str | None = None
     complete: bool = False
@@ -88,14 +92,15 @@ class LandingZone:
         """The address DuckDB and other readers use for a path inside this zone."""
         return path if self.is_local else self.fs.unstrip_protocol(path)
 
-    def run_dir(self, platform: str, account: str, dt: date, run_id: str) -> str:
+    def run_dir(self, platform: str, account: str, until: datetime) -> str:
+        until = until.astimezone(UTC)
         return "/".join(
             [
                 self._root_path,
                 _path_part(platform),
                 _path_part(account),
-                f"dt={dt.isoformat()}",
-                f"run={_path_part(run_id)}",
+                f"dt={until.date().isoformat()}",
+                f"run={until:%Y%m%dT%H%M%SZ}",
             ]
         )
 
@@ -143,7 +148,7 @@ def extract_to_landing(
     listed (and will be loaded, with broken pages kept in ops.rejects), then the error is
     raised so the task fails visibly.
     """
-    run_dir = landing.run_dir(request.platform, request.account, request.until.date(), run_id)
+    run_dir = landing.run_dir(request.platform, request.account, request.until)
     landing.clear_run(run_dir)
     result = ExtractResult(watermarks=dict(request.since_ids))
     manifest = Manifest(
@@ -151,7 +156,8 @@ def extract_to_landing(
         account=request.account,
         source=source_name,
         run_id=run_id,
-        dt=request.until.date().isoformat(),
+        dt=request.until.astimezone(UTC).date().isoformat(),
+        until=request.until.astimezone(UTC).isoformat(),
         started_at=_now(),
     )
     pages: Iterator = source.pages(request, result)

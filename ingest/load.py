@@ -45,6 +45,7 @@ create table if not exists ops.extract_runs (
     manifest varchar not null,
     manifest_sha256 varchar not null,
     platform varchar, account varchar, source varchar, run_id varchar, dt date,
+    until timestamptz,
     started_at timestamptz, finished_at timestamptz,
     complete boolean, error varchar,
     requests integer, pages integer, ceilings varchar[],
@@ -68,8 +69,11 @@ create table if not exists ops.rejects (
     record varchar,               -- the record (or page body) as received
     rejected_at timestamptz not null
 );
+-- one row per night: a run of night N starts from the watermark of the latest night
+-- before N, so running night N again asks for exactly what it asked the first time
 create table if not exists ops.watermarks (
     platform varchar not null, account varchar not null, endpoint varchar not null,
+    until timestamptz not null,   -- the data interval end of the run that reached it
     since_id varchar not null, run_id varchar, updated_at timestamptz not null
 );
 """
@@ -293,6 +297,7 @@ where c.reason is not null;
 """
 
 _FILE_COUNTS_SQL = """
+delete from ops.loaded_files where landing_file in (select url from _pending_pages);
 insert into ops.loaded_files
 select p.url, p.sha256, p.platform, p.account, p.endpoint, p.run_id,
     coalesce(r.received, 0), coalesce(n.loaded, 0),
@@ -318,11 +323,15 @@ def _record_runs(
     con: duckdb.DuckDBPyConnection, manifests: list[tuple[str, str, Manifest]]
 ) -> None:
     for url, digest, manifest in manifests:
+        # a re-run of the same night rewrote this manifest: its row is replaced, not added
+        con.execute("delete from ops.extract_runs where manifest = ?", [url])
         con.execute(
-            "insert into ops.extract_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+            "insert into ops.extract_runs "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
             [
                 url, digest, manifest.platform, manifest.account, manifest.source,
-                manifest.run_id, manifest.dt, manifest.started_at, manifest.finished_at,
+                manifest.run_id, manifest.dt, manifest.until, manifest.started_at,
+                manifest.finished_at,
                 manifest.complete, manifest.error, manifest.requests, len(manifest.pages),
                 manifest.ceilings,
             ],
@@ -330,13 +339,15 @@ def _record_runs(
         if not manifest.complete:
             continue
         for endpoint, since_id in manifest.watermarks.items():
+            key = [manifest.platform, manifest.account, endpoint, manifest.until]
             con.execute(
-                "delete from ops.watermarks where platform = ? and account = ? and endpoint = ?",
-                [manifest.platform, manifest.account, endpoint],
+                "delete from ops.watermarks "
+                "where platform = ? and account = ? and endpoint = ? and until = ?",
+                key,
             )
             con.execute(
-                "insert into ops.watermarks values (?, ?, ?, ?, ?, now())",
-                [manifest.platform, manifest.account, endpoint, since_id, manifest.run_id],
+                "insert into ops.watermarks values (?, ?, ?, ?, ?, ?, now())",
+                [*key, since_id, manifest.run_id],
             )
 
 
@@ -366,6 +377,10 @@ def load_landing(con: duckdb.DuckDBPyConnection, landing: LandingZone) -> LoadRe
     _read_pages(con, landing, pages)
     con.execute("begin transaction")
     try:
+        # a page rewritten by a re-run replaces the rejects its earlier version left
+        con.execute(
+            "delete from ops.rejects where landing_file in (select url from _pending_pages)"
+        )
         con.execute(
             "insert into ops.rejects select r.url, null, p.platform, p.account, r.reason, "
             "r.body, now() from _page_rejects r join _pending_pages p on p.url = r.url"

@@ -1,7 +1,8 @@
 """The landing zone and the one DuckDB writer, on hand-written X API v2 pages."""
 
 import json
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pytest
@@ -12,6 +13,7 @@ from ingest.pages import ExtractRequest, ResponsePage
 
 UNTIL = datetime(2026, 11, 2, tzinfo=UTC)
 REQUEST = ExtractRequest("x", "AcmeHelp", UNTIL, datetime(2026, 10, 1, tzinfo=UTC))
+NEXT_NIGHT = replace(REQUEST, until=UNTIL + timedelta(days=1))
 
 
 def post(post_id: str, author: str = "1", **extra) -> dict:
@@ -69,8 +71,8 @@ def test_the_same_pages_loaded_twice_are_counted_once(con, landing):
     bodies = (page(post("101"), post("102")), page(post("102"), post("103")))
     extract_to_landing(Pages(*bodies), REQUEST, landing, "run-1", "test")
     first = load_landing(con, landing)
-    # a second night lands the very same pages under another run
-    extract_to_landing(Pages(*bodies), REQUEST, landing, "run-2", "test")
+    # the next night lands the very same pages again
+    extract_to_landing(Pages(*bodies), NEXT_NIGHT, landing, "run-2", "test")
     second = load_landing(con, landing)
     assert count(con, "raw.x_posts") == 3
     assert count(con, "(select distinct id from raw.x_posts)") == 3
@@ -138,7 +140,7 @@ def test_watermarks_come_from_complete_runs_only(con, landing):
     load_landing(con, landing)
     failing = Pages(page(post("300")), fail_with=RuntimeError("HTTP 503"), newest="300")
     with pytest.raises(RuntimeError):
-        extract_to_landing(failing, REQUEST, landing, "run-2", "test")
+        extract_to_landing(failing, NEXT_NIGHT, landing, "run-2", "test")
     load_landing(con, landing)
     # what the failed run landed is loaded ...
     assert count(con, "raw.x_posts where id = '300'") == 1
@@ -146,6 +148,19 @@ def test_watermarks_come_from_complete_runs_only(con, landing):
     assert con.execute("select since_id from ops.watermarks").fetchall() == [("101",)]
     runs = con.execute("select run_id, complete, error from ops.extract_runs order by run_id").fetchall()
     assert runs == [("run-1", True, None), ("run-2", False, "RuntimeError: HTTP 503")]
+
+
+def test_running_a_night_again_replaces_its_rows_instead_of_adding(con, landing):
+    bodies = (page(post("101")), page(post("102"), {"id": "bad"}))
+    extract_to_landing(Pages(*bodies, newest="102"), REQUEST, landing, "manual__1", "test")
+    load_landing(con, landing)
+    tables = ("raw.x_posts", "ops.loaded_files", "ops.extract_runs", "ops.rejects", "ops.watermarks")
+    before = {t: count(con, t) for t in tables}
+    # triggered by hand again: a fresh run id, the same night
+    extract_to_landing(Pages(*bodies, newest="102"), REQUEST, landing, "manual__2", "test")
+    load_landing(con, landing)
+    assert {t: count(con, t) for t in tables} == before
+    assert con.execute("select run_id from ops.extract_runs").fetchall() == [("manual__2",)]
 
 
 def test_a_retried_run_replaces_its_pages_and_loads_what_changed(con, landing):
@@ -163,8 +178,8 @@ def test_a_retried_run_replaces_its_pages_and_loads_what_changed(con, landing):
 def test_pages_are_written_whole_and_listed_in_the_manifest(landing):
     bodies = (page(post("101")), page(post("102")))
     manifest = extract_to_landing(Pages(*bodies), REQUEST, landing, "manual__2026-11-02T00:00:00+00:00", "test")
-    run_dir = landing.run_dir("x", "AcmeHelp", UNTIL.date(), manifest.run_id)
-    assert "/x/AcmeHelp/dt=2026-11-02/run=manual__2026-11-02T00_00_00_00_00" in run_dir
+    run_dir = landing.run_dir("x", "AcmeHelp", UNTIL)
+    assert run_dir.endswith("/x/AcmeHelp/dt=2026-11-02/run=20261102T000000Z")
     assert [landing.read(f"{run_dir}/{p.file}") for p in manifest.pages] == list(bodies)
     assert not [p for p in landing.fs.ls(run_dir) if str(p).endswith(".tmp")]
     assert manifest.complete and manifest.requests == 2

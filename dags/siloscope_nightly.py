@@ -1,0 +1,114 @@
+"""Siloscope's nightly run: extract every department account, load, build the marts.
+
+Thin on purpose: the scheduler parses this file every few seconds, so it imports only
+airflow.sdk; the steps live in siloscope.pipeline and import their libraries inside.
+Settings come from SILOSCOPE_CONFIG / SILOSCOPE_DB / SILOSCOPE_LANDING at run time,
+credentials from the Airflow Connections x_default and reddit_default.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from airflow.sdk import dag, task
+
+# Extract tasks only write landing files; everything that writes DuckDB (which allows one
+# writing process) shares this one-slot pool.
+DUCKDB_POOL = "siloscope_duckdb"
+
+
+def _interval_end(context) -> datetime:
+    # A manual run in Airflow 3 may have no data interval; it measures up to run_after.
+    end = context.get("data_interval_end") or context["dag_run"].run_after
+    return end.astimezone(UTC)
+
+
+@dag(
+    dag_id="siloscope_nightly",
+    description="Silo-vs-glue metrics of customer conversations, from X and Reddit",
+    schedule="@daily",
+    start_date=datetime(2026, 1, 1, tzinfo=UTC),
+    catchup=False,
+    max_active_runs=1,
+    tags=["siloscope", "social-listening", "duckdb"],
+    default_args={
+        "owner": "siloscope",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=1),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=20),
+    },
+    doc_md=__doc__,
+)
+def siloscope_nightly():
+    @task(pool=DUCKDB_POOL)
+    def plan(**context) -> list[dict]:
+        """One extract target per configured (platform, account), with its watermarks."""
+        from siloscope.config import load_config
+        from siloscope.pipeline import plan_extract
+        from siloscope.settings import Settings
+
+        settings = Settings.resolve()
+        config = load_config(settings.config_path)
+        return [t.to_dict() for t in plan_extract(settings, config, _interval_end(context))]
+
+    @task(map_index_template="{{ task.op_kwargs['target']['platform'] }}/"
+          "{{ task.op_kwargs['target']['account'] }}")
+    def extract(target: dict, **context) -> dict:
+        from siloscope.config import load_config
+        from siloscope.pipeline import ExtractTarget
+        from siloscope.pipeline import extract as extract_account
+        from siloscope.settings import Settings
+        from siloscope.sources import airflow_live_source
+
+        settings = Settings.resolve()
+        return extract_account(
+            settings,
+            load_config(settings.config_path),
+            ExtractTarget(**target),
+            run_id=context["run_id"],
+            until=_interval_end(context),
+            live_source=airflow_live_source,
+        )
+
+    # all_done: what the other accounts landed is loaded even when one account failed
+    @task(pool=DUCKDB_POOL, trigger_rule="all_done")
+    def load() -> str:
+        from siloscope.pipeline import load as load_landing
+        from siloscope.settings import Settings
+
+        return load_landing(Settings.resolve()).describe()
+
+    @task(pool=DUCKDB_POOL)
+    def build(**context) -> dict:
+        from siloscope.config import load_config
+        from siloscope.pipeline import build as build_marts
+        from siloscope.pipeline import nightly_window
+        from siloscope.settings import Settings
+
+        settings = Settings.resolve()
+        config = load_config(settings.config_path)
+        return build_marts(settings, config, nightly_window(config, _interval_end(context)))
+
+    # Downstream of every extract too: a failed account fails the run visibly, after the
+    # others were loaded and built.
+    @task
+    def summarize(verdict: dict) -> str:
+        import logging
+
+        from siloscope.pipeline import describe_verdict
+
+        text = describe_verdict(verdict)
+        logging.getLogger(__name__).info(text)
+        return text
+
+    extracted = extract.expand(target=plan())
+    loaded = load()
+    extracted >> loaded
+    verdict = build()
+    loaded >> verdict
+    summary = summarize(verdict)
+    extracted >> summary
+
+
+siloscope_nightly()

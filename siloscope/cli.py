@@ -1,0 +1,126 @@
+"""The `siloscope` command: the pipeline's steps without Airflow.
+
+    siloscope run   --config FILE --db FILE [--source x] [--date YYYY-MM-DD]
+    siloscope load  --config FILE --db FILE
+    siloscope build --config FILE --db FILE --window all|rolling [--date YYYY-MM-DD]
+    siloscope report --db FILE
+
+Credentials for live APIs come from environment variables (SILOSCOPE_X_BEARER_TOKEN, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import UTC, date, datetime, time
+
+from siloscope.config import PLATFORMS, ConfigError, load_config
+from siloscope.pipeline import ExtractFailed
+from siloscope.settings import Settings
+
+
+def _midnight(day: str | None) -> datetime:
+    """Runs measure up to midnight UTC, so two runs on one day build the same window."""
+    chosen = date.fromisoformat(day) if day else datetime.now(UTC).date()
+    return datetime.combine(chosen, time(0), tzinfo=UTC)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.resolve(args.config, args.db, args.landing)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from siloscope.pipeline import describe_verdict, run_all
+    from siloscope.sources import env_live_source
+
+    settings = _settings(args)
+    load_config(settings.config_path)  # a wrong config stops here, before anything runs
+    until = _midnight(args.date)
+    platforms = (args.source,) if args.source else PLATFORMS
+    run_id = f"cli__{until.date().isoformat()}"
+    row = run_all(settings, run_id, until, platforms, live_source=env_live_source)
+    print(describe_verdict(row))
+    return 0
+
+
+def _cmd_load(args: argparse.Namespace) -> int:
+    from siloscope.pipeline import load
+
+    settings = _settings(args)
+    print(load(settings).describe())
+    return 0
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from siloscope.pipeline import build, describe_verdict, nightly_window
+    from transforms.build import BuildWindow
+
+    settings = _settings(args)
+    config = load_config(settings.config_path)
+    if args.window == "all":
+        window = BuildWindow.everything()
+    else:
+        window = nightly_window(config, _midnight(args.date))
+    print(f"window {window.describe()}: {describe_verdict(build(settings, config, window))}")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from siloscope.report import terminal_report
+
+    print(terminal_report(_settings(args)))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="siloscope", description="Silo-vs-glue metrics of customer conversations."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log each step")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("--config", help="organisation config (default: $SILOSCOPE_CONFIG)")
+        sub.add_argument("--db", help="DuckDB file (default: $SILOSCOPE_DB)")
+        sub.add_argument(
+            "--landing", help="landing zone path or URL (default: landing/ beside the DB)"
+        )
+        return sub
+
+    run = add("run", "extract, load and build: the nightly job without Airflow")
+    run.add_argument("--source", choices=PLATFORMS, help="one platform only")
+    run.add_argument("--date", help="run as of midnight UTC of this day (default: today)")
+    run.set_defaults(handler=_cmd_run)
+
+    load = add("load", "load new landing files into DuckDB")
+    load.set_defaults(handler=_cmd_load)
+
+    build = add("build", "(re)build staging and marts")
+    build.add_argument("--window", choices=("all", "rolling"), default="all")
+    build.add_argument("--date", help="end of the rolling window, midnight UTC (default: today)")
+    build.set_defaults(handler=_cmd_build)
+    report = add("report", "print the latest verdict, glue department and department table")
+    report.set_defaults(handler=_cmd_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return args.handler(args)
+    except ConfigError as exc:
+        print(f"siloscope: {exc}", file=sys.stderr)
+        return 2
+    except ExtractFailed as exc:
+        print(f"siloscope: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,242 @@
+"""The pipeline's steps, shared by the Airflow DAG and the command line.
+
+Each step is a plain function of settings and inputs, so the DAG stays a thin wiring of
+tasks and a data engineer can run any step from a shell without Airflow.
+
+    plan     which (platform, account) to extract, with each one's watermarks
+    extract  one (platform, account): response pages into the landing zone
+    load     the one DuckDB writer: new landing files into raw.*, rejects into ops.rejects
+    build    staging and marts for a window (transforms/)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from ingest.landing import LandingZone, extract_to_landing
+from ingest.pages import ExtractRequest, PageSource
+from siloscope.config import PLATFORMS, OrgConfig, load_config
+from siloscope.settings import Settings
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from ingest.load import LoadReport
+    from transforms.build import BuildWindow
+
+log = logging.getLogger(__name__)
+
+# Builds a live API source for a platform; the DAG and the CLI each pass their own, so
+# credentials are read where the run happens (an Airflow Connection, or the environment).
+SourceFactory = Callable[[str], PageSource]
+
+
+@dataclass(frozen=True)
+class ExtractTarget:
+    platform: str
+    account: str
+    source: str  # "simulated" or "api"
+    since_ids: dict[str, str]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@contextmanager
+def connect(settings: Settings, read_only: bool = False):
+    """A DuckDB connection that is always closed: the file allows one writing process."""
+    import duckdb
+
+    if not read_only:
+        settings.db_path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(settings.db_path), read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _watermarks(settings: Settings, until: datetime) -> dict[tuple[str, str], dict[str, str]]:
+    """Per (platform, account): each endpoint's since_id from the latest night before `until`.
+
+    Nights before, not the latest overall: running a night again then asks for exactly
+    what its first run asked, and lands the same pages.
+    """
+    if not settings.db_path.exists():
+        return {}
+    with connect(settings, read_only=True) as con:
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'ops' and table_name = 'watermarks'"
+        ).fetchone()[0]
+        if not exists:
+            return {}
+        rows = con.execute(
+            "select platform, account, endpoint, arg_max(since_id, until) "
+            "from ops.watermarks where until < ? group by all",
+            [until],
+        )
+        marks: dict[tuple[str, str], dict[str, str]] = {}
+        for platform, account, endpoint, since_id in rows.fetchall():
+            marks.setdefault((platform, account), {})[endpoint] = since_id
+        return marks
+
+
+def plan_extract(
+    settings: Settings,
+    config: OrgConfig,
+    until: datetime,
+    platforms: tuple[str, ...] = PLATFORMS,
+) -> list[ExtractTarget]:
+    """One target per configured (platform, account), with its watermarks from DuckDB."""
+    marks = _watermarks(settings, until)
+    targets = []
+    for department in config.departments:
+        for platform in platforms:
+            source = getattr(config.sources, platform)
+            for account in department.accounts.on(platform):
+                since = marks.get((platform, account), {})
+                targets.append(ExtractTarget(platform, account, source, since))
+    return targets
+
+
+def make_source(
+    target: ExtractTarget, config: OrgConfig, live_source: SourceFactory | None
+) -> PageSource:
+    if target.source == "simulated":
+        if target.platform != "x":
+            raise ValueError(
+                f"the simulated source serves X pages only; set sources.{target.platform}: api"
+            )
+        from ingest.simulated import SimulatedXSource
+
+        return SimulatedXSource(config)
+    if live_source is None:
+        raise ValueError(f"no live source for {target.platform} on this path")
+    return live_source(target.platform)
+
+
+def extract(
+    settings: Settings,
+    config: OrgConfig,
+    target: ExtractTarget,
+    run_id: str,
+    until: datetime,
+    live_source: SourceFactory | None = None,
+) -> dict[str, Any]:
+    """Pull one account's pages into the landing zone; returns a summary for logs/XCom."""
+    until = until.astimezone(UTC)
+    request = ExtractRequest(
+        platform=target.platform,
+        account=target.account,
+        until=until,
+        backfill_start=until - timedelta(days=config.backfill_days),
+        since_ids=target.since_ids,
+    )
+    source = make_source(target, config, live_source)
+    manifest = extract_to_landing(
+        source, request, LandingZone(settings.landing_root), run_id, target.source
+    )
+    summary = {
+        "platform": manifest.platform,
+        "account": manifest.account,
+        "pages": len(manifest.pages),
+        "requests": manifest.requests,
+        "ceilings": manifest.ceilings,
+    }
+    log.info("extracted %s", summary)
+    return summary
+
+
+def load(settings: Settings) -> LoadReport:
+    from ingest.load import load_landing
+
+    with connect(settings) as con:
+        report = load_landing(con, LandingZone(settings.landing_root))
+    log.info("load: %s", report.describe())
+    return report
+
+
+def nightly_window(config: OrgConfig, data_interval_end: datetime) -> BuildWindow:
+    from transforms.build import BuildWindow
+
+    return BuildWindow.rolling(data_interval_end, config.rolling_window_days)
+
+
+def build(settings: Settings, config: OrgConfig, window: BuildWindow) -> dict[str, Any]:
+    """Rebuild staging and marts for `window`; returns the verdict row as a dict."""
+    from ingest.load import ensure_schema
+    from transforms.build import build_models
+
+    with connect(settings) as con:
+        ensure_schema(con)  # a build on an empty database still yields empty marts
+        build_models(con, config, window)
+        return verdict(con, window)
+
+
+def verdict(con: duckdb.DuckDBPyConnection, window: BuildWindow) -> dict[str, Any]:
+    cursor = con.execute(
+        "select * from marts.org_verdict "
+        "where window_start is not distinct from ? and window_end is not distinct from ?",
+        [window.start, window.end],
+    )
+    columns = [c[0] for c in cursor.description]
+    row = cursor.fetchone()
+    if row is None:
+        return {}
+    # plain JSON values: the row travels through XCom and into logs
+    return {
+        column: value.isoformat() if isinstance(value, datetime) else value
+        for column, value in zip(columns, row, strict=True)
+    }
+
+
+def describe_verdict(row: dict[str, Any]) -> str:
+    if not row:
+        return "no verdict: nothing was built"
+    glue = row.get("glue_department") or "none"
+    share = row.get("cross_department_share")
+    share_text = "n/a" if share is None else f"{share:.1%}"
+    return (
+        f"verdict: {row['verdict']} (glue department: {glue}; "
+        f"{row['engaged_conversations']} engaged conversations, "
+        f"{share_text} cross-department)"
+    )
+
+
+def run_all(
+    settings: Settings,
+    run_id: str,
+    until: datetime,
+    platforms: tuple[str, ...] = PLATFORMS,
+    live_source: SourceFactory | None = None,
+) -> dict[str, Any]:
+    """Every step in order, without Airflow: plan, extract each account, load, build."""
+    config = load_config(settings.config_path)
+    failures = []
+    for target in plan_extract(settings, config, until, platforms):
+        try:
+            extract(settings, config, target, run_id, until, live_source)
+        except Exception as exc:  # one account's failure must not stop the others
+            log.error("extract %s/%s failed: %s", target.platform, target.account, exc)
+            failures.append(f"{target.platform}/{target.account}: {exc}")
+    load(settings)
+    row = build(settings, config, nightly_window(config, until))
+    if failures:
+        raise ExtractFailed(failures)
+    return row
+
+
+class ExtractFailed(RuntimeError):
+    def __init__(self, failures: list[str]):
+        super().__init__(
+            "extract failed for "
+            + "; ".join(failures)
+            + " (what landed was loaded and built; fix and re-run to fill the gap)"
+        )
+        self.failures = failures

@@ -1,0 +1,37 @@
+"""Where things are: the config file, the DuckDB file and the landing zone.
+
+Read at run time from the environment (never at import), so one variable switches a
+deployment between local files and object storage without a code edit.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_CONFIG = "config/acme.yaml"
+DEFAULT_DB = "data/siloscope.duckdb"
+
+
+@dataclass(frozen=True)
+class Settings:
+    config_path: Path
+    db_path: Path
+    landing_root: str  # a local path or an fsspec URL (s3://..., gs://..., memory://...)
+
+    @classmethod
+    def resolve(
+        cls,
+        config_path: str | os.PathLike | None = None,
+        db_path: str | os.PathLike | None = None,
+        landing_root: str | None = None,
+    ) -> Settings:
+        """Explicit values win; then SILOSCOPE_CONFIG / _DB / _LANDING; then defaults.
+
+        The landing zone defaults to a `landing/` folder beside the DuckDB file.
+        """
+        config = Path(config_path or os.environ.get("SILOSCOPE_CONFIG") or DEFAULT_CONFIG)
+        db = Path(db_path or os.environ.get("SILOSCOPE_DB") or DEFAULT_DB)
+        landing = landing_root or os.environ.get("SILOSCOPE_LANDING") or str(db.parent / "landing")
+        return cls(config, db, landing)
