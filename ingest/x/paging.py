@@ -1,0 +1,115 @@
+"""Paging through X API v2 results with tweepy's own Paginator, keeping raw bodies.
+
+The Paginator is handed a wrapper of the tweepy.Client method (same `__name__`, so it
+still picks `next_token` for search and `pagination_token` for timelines). The wrapper
+runs each call through the `RequestRunner`, so a 429 or 5xx is retried inside one
+Paginator step with the same token, and checks the body before the Paginator parses it,
+so a truncated page surfaces as `XMalformedPageError` carrying its bytes, never as a
+bare JSONDecodeError with the body lost.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+import tweepy
+
+from ingest.x.errors import XMalformedPageError
+from ingest.x.http import RequestRunner
+
+# X ids are snowflakes: milliseconds since this epoch, shifted left 22 bits.
+_SNOWFLAKE_EPOCH_MS = 1288834974657
+
+
+def snowflake_time(post_id: str | int) -> datetime:
+    """When an X post (or conversation root) with this id was created."""
+    milliseconds = (int(post_id) >> 22) + _SNOWFLAKE_EPOCH_MS
+    return datetime.fromtimestamp(milliseconds / 1000, tz=UTC)
+
+
+def conversation_queries(conversation_ids: Iterable[str], max_chars: int) -> list[str]:
+    """Recent-search queries `conversation_id:A OR conversation_id:B ...`, each <= max_chars.
+
+    Newest conversations first, so the freshest threads come in the first requests.
+    """
+    ordered = sorted(set(conversation_ids), key=int, reverse=True)
+    queries: list[str] = []
+    current = ""
+    for conversation_id in ordered:
+        term = f"conversation_id:{conversation_id}"
+        candidate = f"{current} OR {term}" if current else term
+        if current and len(candidate) > max_chars:
+            queries.append(current)
+            candidate = term
+        current = candidate
+    if current:
+        queries.append(current)
+    return queries
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int  # 1-based within one pagination
+    body: bytes  # exactly as received
+    document: dict[str, Any]
+
+    @property
+    def posts(self) -> list[dict[str, Any]]:
+        return self.document.get("data") or []
+
+    @property
+    def newest_id(self) -> str | None:
+        return (self.document.get("meta") or {}).get("newest_id")
+
+
+def parse_body(body: bytes) -> dict[str, Any]:
+    """The JSON object in a response body; ValueError when it is not one."""
+    document = json.loads(body)
+    if not isinstance(document, dict):
+        raise ValueError(f"expected a JSON object, got {type(document).__name__}")
+    return document
+
+
+def fetch_pages(
+    method: Callable[..., Any],
+    *args: Any,
+    endpoint: str,
+    route: str,
+    runner: RequestRunner,
+    **params: Any,
+) -> Iterator[Page]:
+    """Every page of `method(*args, **params)`, newest first, as `Page`s.
+
+    Raises `XMalformedPageError` (with the body) when a 200 body is not a JSON object;
+    nothing further is requested after that.
+    """
+    pages_seen = 0
+    latest: list[Page] = []
+
+    @functools.wraps(method)
+    def fetch_one(*call_args: Any, **call_params: Any) -> requests.Response:
+        response = runner.run(endpoint, route, lambda: method(*call_args, **call_params))
+        number = pages_seen + 1
+        try:
+            document = parse_body(response.content)
+        except ValueError as exc:
+            raise XMalformedPageError(
+                f"X {endpoint} (GET {route}) for @{runner.account}: page {number} is not "
+                f"valid JSON ({exc}; {len(response.content)} bytes received); the page is "
+                "kept for the loader to reject and nothing more is fetched for this account",
+                endpoint=endpoint,
+                page=number,
+                body=response.content,
+            ) from None
+        latest[:] = [Page(number, response.content, document)]
+        return response
+
+    for _response in tweepy.Paginator(fetch_one, *args, **params):
+        pages_seen += 1
+        yield latest.pop()
