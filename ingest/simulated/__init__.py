@@ -1,0 +1,76 @@
+"""The simulated X source: seeded, realistic customer conversations with a planted structure.
+
+It is the demo default and the ground truth for tests. Conversations between customers
+and the configured organisation's X accounts are generated day by day (UTC) and served as
+X API v2 response pages, so nothing after extract can tell them from the live API.
+
+Public surface:
+
+- `SimulatedXSource(config)`: an `ingest.pages.PageSource` for platform "x"; its
+  `pages(request, result)` streams the pages of the endpoints "mentions", "tweets" and
+  "threads" (see `ENDPOINTS`) for one configured handle.
+- `generate_posts(config, start_day, end_day)`: every post (an X API v2 post object) of
+  the conversations that start from `start_day` to `end_day`, both included, oldest first.
+- `user_id_for_handle(handle)`: the simulated user id of an org or ignored account.
+- `SimulatedWorld(config)`: the generator itself, for repeated use (`conversations(day)`,
+  `department_of(user_id)`, `population.user(user_id)`).
+
+The planted structure is `config.simulation.structure` ("siloed", "glued", "networked"),
+`conversations_per_day` customer conversations a day; see README.md in this folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from ingest.pages import ExtractRequest, ExtractResult, ResponsePage
+from siloscope.config import OrgConfig
+
+from .generator import SimulatedWorld, generate_world_posts
+from .population import user_id_for_handle
+from .x_api import ENDPOINTS, PAGE_SIZE, serve_pages
+
+__all__ = [
+    "ENDPOINTS",
+    "PAGE_SIZE",
+    "SimulatedWorld",
+    "SimulatedXSource",
+    "generate_posts",
+    "user_id_for_handle",
+]
+
+
+class SimulatedXSource:
+    """Serves simulated X API v2 pages for the configured organisation.
+
+    Construction checks the simulation settings (a glued structure without a
+    glue_department, or a networked one with fewer than 5 departments on X, raise
+    ValueError), so a wrong config fails before anything runs.
+    """
+
+    platform = "x"
+
+    def __init__(self, config: OrgConfig) -> None:
+        self.world = SimulatedWorld(config)
+
+    def pages(self, request: ExtractRequest, result: ExtractResult) -> Iterator[ResponsePage]:
+        """Pages of "mentions", then "tweets", then "threads" for `request.account`.
+
+        Each endpoint: posts created in [request.backfill_start, request.until) with id
+        above `request.since_ids[endpoint]` (when given), newest first, 100 a page.
+        `result.watermarks[endpoint]` becomes the newest id served (or stays the request's
+        since_id when nothing is new); `result.requests` counts the pages. A request for
+        another platform or an unconfigured handle raises ValueError at once.
+        """
+        return serve_pages(self.world, request, result)
+
+
+def generate_posts(config: OrgConfig, start_day: date, end_day: date) -> list[dict[str, Any]]:
+    """All posts of the conversations that start on start_day .. end_day (inclusive, UTC).
+
+    Replies may fall up to 3 days after end_day. Posts are X API v2 post objects (the
+    dicts the pages carry), sorted oldest first (by id, which follows created_at).
+    """
+    return generate_world_posts(SimulatedWorld(config), start_day, end_day)
