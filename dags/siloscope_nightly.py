@@ -52,8 +52,10 @@ def siloscope_nightly():
         config = load_config(settings.config_path)
         return [t.to_dict() for t in plan_extract(settings, config, _interval_end(context))]
 
-    @task(map_index_template="{{ task.op_kwargs['target']['platform'] }}/"
-          "{{ task.op_kwargs['target']['account'] }}")
+    @task(
+        map_index_template="{{ task.op_kwargs['target']['platform'] }}/"
+        "{{ task.op_kwargs['target']['account'] }}"
+    )
     def extract(target: dict, **context) -> dict:
         from siloscope.config import load_config
         from siloscope.pipeline import ExtractTarget

@@ -4,8 +4,9 @@ Layout: <root>/<platform>/<account>/dt=<date>/run=<interval>/page-<n>.json, plus
 `_manifest.json` per run written last. The run folder is named for the data interval the
 run covers (its end, e.g. run=20261128T000000Z), not for the orchestrator's run id: running
 a night again, whether Airflow retries it or someone triggers it by hand under a fresh run
-id, replaces that night's pages instead of piling up copies, so re-runs change nothing. A page is written under a temporary name and then
-renamed, so it is there whole or not at all. The root is a local path or an fsspec URL
+id, replaces that night's pages instead of piling up copies, so re-runs change nothing.
+A page is written under a temporary name and then renamed, so it is there whole or not
+at all. The root is a local path or an fsspec URL
 (object storage), so extract tasks on other hosts write to the same place.
 
 Why files and not DuckDB: extract tasks run in parallel, maybe on different workers, and
@@ -82,7 +83,9 @@ class LandingZone:
     def __init__(self, root: str):
         self.root = root.rstrip("/")
         self.fs, self._root_path = fsspec.core.url_to_fs(self.root)
-        self.protocol = self.fs.protocol if isinstance(self.fs.protocol, str) else self.fs.protocol[0]
+        self.protocol = (
+            self.fs.protocol if isinstance(self.fs.protocol, str) else self.fs.protocol[0]
+        )
 
     @property
     def is_local(self) -> bool:

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ingest.formats import FORMATS
 from ingest.landing import LandingZone, Manifest
 
 if TYPE_CHECKING:
@@ -28,19 +29,6 @@ if TYPE_CHECKING:
 SCHEMA_SQL = """
 create schema if not exists raw;
 create schema if not exists ops;
-create table if not exists raw.x_posts (
-    id varchar not null,          -- the post id, as the API gives it
-    record json not null,         -- the post object exactly as received
-    account varchar not null,     -- the org account whose extract landed it first
-    landing_file varchar not null,
-    loaded_at timestamptz not null
-);
-create table if not exists raw.x_users (
-    id varchar not null,
-    record json not null,
-    landing_file varchar not null,
-    loaded_at timestamptz not null
-);
 create table if not exists ops.extract_runs (
     manifest varchar not null,
     manifest_sha256 varchar not null,
@@ -83,6 +71,8 @@ _MALFORMED_FILE = re.compile(r'in file "([^"]+)"')
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SCHEMA_SQL)
+    for page_format in FORMATS.values():
+        con.execute(page_format.SCHEMA_SQL)
 
 
 @dataclass
@@ -93,7 +83,6 @@ class LoadReport:
     records_duplicate: int = 0
     records_rejected: int = 0
     pages_rejected: int = 0
-    users_loaded: int = 0
     incomplete_runs: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
@@ -101,7 +90,7 @@ class LoadReport:
             f"{self.files} new page(s) from {self.manifests} run(s): "
             f"{self.records_loaded} record(s) loaded, {self.records_duplicate} duplicate(s) "
             f"skipped, {self.records_rejected} record(s) and {self.pages_rejected} page(s) "
-            f"rejected, {self.users_loaded} user(s) loaded"
+            "rejected"
         )
 
 
@@ -119,7 +108,9 @@ def _pending(
     con: duckdb.DuckDBPyConnection, landing: LandingZone
 ) -> tuple[list[tuple[str, str, Manifest]], list[_PendingPage]]:
     """Manifests not loaded yet (or rewritten by a retry), and their pages not loaded yet."""
-    loaded_manifests = set(con.execute("select manifest, manifest_sha256 from ops.extract_runs").fetchall())
+    loaded_manifests = set(
+        con.execute("select manifest, manifest_sha256 from ops.extract_runs").fetchall()
+    )
     loaded_pages = set(con.execute("select landing_file, sha256 from ops.loaded_files").fetchall())
     manifests, pages = [], []
     for path in landing.manifest_paths():
@@ -136,8 +127,12 @@ def _pending(
             if (page_url, page.sha256) not in loaded_pages:
                 pages.append(
                     _PendingPage(
-                        page_url, page.sha256, manifest.platform, manifest.account,
-                        page.endpoint, manifest.run_id,
+                        page_url,
+                        page.sha256,
+                        manifest.platform,
+                        manifest.account,
+                        page.endpoint,
+                        manifest.run_id,
                     )
                 )
     return manifests, pages
@@ -152,7 +147,9 @@ def _read_pages(
     the parser's message and the batch is read again. Broken pages are rare, so this
     costs one extra pass per broken page, not a Python parse of every page.
     """
-    con.execute("create or replace temp table _page_rejects (url varchar, reason varchar, body varchar)")
+    con.execute(
+        "create or replace temp table _page_rejects (url varchar, reason varchar, body varchar)"
+    )
     remaining = [page.url for page in pages]
     while remaining:
         try:
@@ -190,132 +187,46 @@ def _first_unreadable(con: duckdb.DuckDBPyConnection, urls: list[str]) -> str | 
     return next((url for url in urls if _read_error(con, url) is not None), None)
 
 
-_X_LOAD_SQL = """
-create or replace temp table _x_page_checks as
-select url,
-    case
-        when json_type(page) <> 'OBJECT' then 'page is not a JSON object'
-        when (page->'data') is not null and json_type(page->'data') <> 'ARRAY'
-            then 'page.data is not an array'
-        when (page->'data') is null and (page->'meta') is null and (page->'errors') is null
-            then 'not an X API v2 page: no data, meta or errors'
-    end as reason
-from _pages;
-
-create or replace temp table _x_records as
-with usable_pages as (
-    select p.url, p.page
-    from _pages p join _x_page_checks c using (url)
-    where c.reason is null
-),
-data_records as (
-    select url, 'data[' || (i - 1) || ']' as record_path, record, 0 as section, i
-    from (
-        select url,
-            unnest(cast(page->'data' as json[])) as record,
-            generate_subscripts(cast(page->'data' as json[]), 1) as i
-        from usable_pages where json_type(page->'data') = 'ARRAY'
-    )
-),
-included_posts as (
-    -- the posts a page refers to (parents, quoted posts): part of the conversation too
-    select url, 'includes.tweets[' || (i - 1) || ']' as record_path, record, 1 as section, i
-    from (
-        select url,
-            unnest(cast(page->'includes'->'tweets' as json[])) as record,
-            generate_subscripts(cast(page->'includes'->'tweets' as json[]), 1) as i
-        from usable_pages where json_type(page->'includes'->'tweets') = 'ARRAY'
-    )
-),
-all_records as (
-    select * from data_records union all select * from included_posts
-)
-select url, record_path, record, section, i,
-    record->>'id' as id,
-    case
-        when json_type(record) <> 'OBJECT' then 'record is not a JSON object'
-        when (record->>'id') is null then 'missing id'
-        when not regexp_full_match(record->>'id', '[0-9]+') then 'id is not numeric'
-        when (record->>'author_id') is null then 'missing author_id'
-        when (record->>'created_at') is null then 'missing created_at'
-        when try_cast(record->>'created_at' as timestamptz) is null
-            then 'created_at is not a timestamp: ' || (record->>'created_at')
-        when (record->>'text') is null then 'missing text'
-    end as reason
-from all_records;
-
-create or replace temp table _x_new_posts as
-with valid as (
-    select * from _x_records where reason is null
-),
-first_in_batch as (
-    select * from valid
-    qualify row_number() over (partition by id order by url, section, i) = 1
-)
-select f.* from first_in_batch f
-anti join raw.x_posts existing on existing.id = f.id;
-
-insert into raw.x_posts
-select n.id, n.record, p.account, n.url, now()
-from _x_new_posts n join _pending_pages p on p.url = n.url;
-
-create or replace temp table _x_users as
-select url, 'includes.users[' || (i - 1) || ']' as record_path, record, i,
-    record->>'id' as id,
-    case
-        when json_type(record) <> 'OBJECT' then 'user is not a JSON object'
-        when (record->>'id') is null then 'user without id'
-        when (record->>'username') is null then 'user without username'
-    end as reason
-from (
-    select p.url,
-        unnest(cast(p.page->'includes'->'users' as json[])) as record,
-        generate_subscripts(cast(p.page->'includes'->'users' as json[]), 1) as i
-    from _pages p join _x_page_checks c using (url)
-    where c.reason is null and json_type(p.page->'includes'->'users') = 'ARRAY'
-);
-
-insert into raw.x_users
-select id, record, url, now() from (
-    select * from _x_users where reason is null
-    qualify row_number() over (partition by id order by url, i) = 1
-) u
-anti join raw.x_users existing on existing.id = u.id;
-
+_PLATFORM_RESULTS_SQL = """
 insert into ops.rejects
 select r.url, r.record_path, p.platform, p.account, r.reason, r.record::varchar, now()
 from (
-    select url, record_path, reason, record from _x_records where reason is not null
+    select url, record_path, reason, record from _records where reason is not null
     union all
-    select url, record_path, reason, record from _x_users where reason is not null
+    select url, record_path, reason, record from _auxiliary_rejects
 ) r join _pending_pages p on p.url = r.url;
 
 insert into ops.rejects
 select c.url, null, p.platform, p.account, c.reason, pg.page::varchar, now()
-from _x_page_checks c join _pages pg using (url) join _pending_pages p on p.url = c.url
+from _page_checks c join _platform_pages pg using (url) join _pending_pages p on p.url = c.url
 where c.reason is not null;
-"""
 
-_FILE_COUNTS_SQL = """
-delete from ops.loaded_files where landing_file in (select url from _pending_pages);
-insert into ops.loaded_files
-select p.url, p.sha256, p.platform, p.account, p.endpoint, p.run_id,
+insert into _file_counts
+select p.url,
     coalesce(r.received, 0), coalesce(n.loaded, 0),
-    coalesce(r.valid, 0) - coalesce(n.loaded, 0), coalesce(r.rejected, 0) + coalesce(pr.pages, 0),
-    now()
-from _pending_pages p
+    coalesce(r.valid, 0) - coalesce(n.loaded, 0),
+    coalesce(r.rejected, 0) + (c.reason is not null)::integer
+from _platform_pages p
+left join _page_checks c using (url)
 left join (
     select url, count(*) as received, count(*) filter (reason is null) as valid,
         count(*) filter (reason is not null) as rejected
-    from _x_records group by url
-) r on r.url = p.url
-left join (select url, count(*) as loaded from _x_new_posts group by url) n on n.url = p.url
-left join (
-    select url, count(*) as pages from (
-        select url from _page_rejects union all
-        select url from _x_page_checks where reason is not null
-    ) group by url
-) pr on pr.url = p.url
+    from _records group by url
+) r using (url)
+left join (select url, count(*) as loaded from _new_records group by url) n using (url);
+"""
+
+_FILE_COUNTS_SQL = """
+-- a page rewritten by a re-run replaces what its earlier version left behind
+delete from ops.loaded_files where landing_file in (select url from _pending_pages);
+insert into ops.loaded_files
+select p.url, p.sha256, p.platform, p.account, p.endpoint, p.run_id,
+    coalesce(c.received, 0), coalesce(c.loaded, 0), coalesce(c.duplicate, 0),
+    coalesce(c.rejected, 0) + (r.url is not null)::integer,
+    now()
+from _pending_pages p
+left join _file_counts c using (url)
+left join _page_rejects r using (url);
 """
 
 
@@ -329,10 +240,20 @@ def _record_runs(
             "insert into ops.extract_runs "
             "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
             [
-                url, digest, manifest.platform, manifest.account, manifest.source,
-                manifest.run_id, manifest.dt, manifest.until, manifest.started_at,
+                url,
+                digest,
+                manifest.platform,
+                manifest.account,
+                manifest.source,
+                manifest.run_id,
+                manifest.dt,
+                manifest.until,
+                manifest.started_at,
                 manifest.finished_at,
-                manifest.complete, manifest.error, manifest.requests, len(manifest.pages),
+                manifest.complete,
+                manifest.error,
+                manifest.requests,
+                len(manifest.pages),
                 manifest.ceilings,
             ],
         )
@@ -359,9 +280,9 @@ def load_landing(con: duckdb.DuckDBPyConnection, landing: LandingZone) -> LoadRe
     manifests, pages = _pending(con, landing)
     report = LoadReport(manifests=len(manifests), files=len(pages))
     report.incomplete_runs = [url for url, _, m in manifests if not m.complete]
-    unsupported = sorted({p.platform for p in pages} - {"x"})
+    unsupported = sorted({p.platform for p in pages} - FORMATS.keys())
     if unsupported:
-        raise ValueError(f"no loader for landed platform(s) {unsupported}")
+        raise ValueError(f"no page format for landed platform(s) {unsupported}")
     # manifests must be read in order so the newest complete run sets the watermark
     manifests.sort(key=lambda item: (item[2].finished_at or "", item[0]))
     con.execute(
@@ -385,27 +306,37 @@ def load_landing(con: duckdb.DuckDBPyConnection, landing: LandingZone) -> LoadRe
             "insert into ops.rejects select r.url, null, p.platform, p.account, r.reason, "
             "r.body, now() from _page_rejects r join _pending_pages p on p.url = r.url"
         )
-        users_before = _count(con, "raw.x_users")
-        con.execute(_X_LOAD_SQL)
+        con.execute(
+            "create or replace temp table _file_counts (url varchar, received bigint, "
+            "loaded bigint, duplicate bigint, rejected bigint)"
+        )
+        for platform in sorted({p.platform for p in pages}):
+            con.execute(
+                "create or replace temp table _platform_pages as select * from _pages "
+                "where url in (select url from _pending_pages where platform = ?)",
+                [platform],
+            )
+            con.execute(FORMATS[platform].LOAD_SQL)
+            con.execute(_PLATFORM_RESULTS_SQL)
         con.execute(_FILE_COUNTS_SQL)
         _record_runs(con, manifests)
-        totals = con.execute(
-            "select coalesce(sum(records_loaded), 0), coalesce(sum(records_duplicate), 0), "
-            "coalesce(sum(records_rejected), 0) from ops.loaded_files "
-            "where landing_file in (select url from _pending_pages)"
-        ).fetchone()
-        report.records_loaded, report.records_duplicate, rejected = (int(v) for v in totals)
-        report.pages_rejected = _count(con, "_page_rejects") + _count(
-            con, "_x_page_checks where reason is not null"
+        # a refused page counts one rejected record and received none
+        (
+            report.records_loaded,
+            report.records_duplicate,
+            report.records_rejected,
+            report.pages_rejected,
+        ) = (
+            int(value)
+            for value in con.execute(
+                "select coalesce(sum(records_loaded), 0), coalesce(sum(records_duplicate), 0), "
+                "coalesce(sum(records_rejected) filter (records_received > 0), 0), "
+                "count(*) filter (records_received = 0 and records_rejected > 0) "
+                "from ops.loaded_files where landing_file in (select url from _pending_pages)"
+            ).fetchone()
         )
-        report.records_rejected = rejected - report.pages_rejected
-        report.users_loaded = _count(con, "raw.x_users") - users_before
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
     return report
-
-
-def _count(con: duckdb.DuckDBPyConnection, relation: str) -> int:
-    return int(con.execute(f"select count(*) from {relation}").fetchone()[0])

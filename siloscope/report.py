@@ -60,8 +60,12 @@ def terminal_report(settings: Settings) -> str:
         )
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     for i, cells in enumerate(table):
-        lines.append("  ".join(c.ljust(w) if j == 0 else c.rjust(w)
-                               for j, (c, w) in enumerate(zip(cells, widths, strict=True))))
+        lines.append(
+            "  ".join(
+                c.ljust(w) if j == 0 else c.rjust(w)
+                for j, (c, w) in enumerate(zip(cells, widths, strict=True))
+            )
+        )
         if i == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)

@@ -97,7 +97,7 @@ def discover_models(models_dir: Path = MODELS_DIR) -> list[Model]:
             table = f"{schema}.{path.stem}"
             found[table] = Model(schema, path.stem, path, frozenset(references - {table}))
     graph = {table: set(model.depends_on) & found.keys() for table, model in found.items()}
-    for table, model in found.items():
+    for model in found.values():
         unknown = sorted(d for d in model.depends_on if d not in found)
         if unknown:
             raise ValueError(f"{model.path}: refers to {unknown}, which no model defines")
@@ -120,7 +120,9 @@ def write_config_tables(
     )
     if config.org_accounts():
         con.executemany("insert into config.org_accounts values (?, ?, ?)", config.org_accounts())
-    con.execute("create or replace table config.ignored_accounts (platform varchar, account varchar)")
+    con.execute(
+        "create or replace table config.ignored_accounts (platform varchar, account varchar)"
+    )
     if config.ignored_accounts():
         con.executemany(
             "insert into config.ignored_accounts values (?, ?)", config.ignored_accounts()

@@ -34,7 +34,9 @@ print(json.dumps({
 def parse_result():
     output = subprocess.run(
         [sys.executable, "-c", PARSE_PROBE, str(DAGS)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return json.loads(output.strip().splitlines()[-1])
 

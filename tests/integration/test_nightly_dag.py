@@ -17,7 +17,9 @@ def workspace(tmp_path_factory):
     root = tmp_path_factory.mktemp("nightly")
     config = root / "acme.yaml"
     shutil.copy(REPO / "config" / "acme.yaml", config)
-    saved = {k: os.environ.get(k) for k in ("SILOSCOPE_CONFIG", "SILOSCOPE_DB", "SILOSCOPE_LANDING")}
+    saved = {
+        k: os.environ.get(k) for k in ("SILOSCOPE_CONFIG", "SILOSCOPE_DB", "SILOSCOPE_LANDING")
+    }
     os.environ["SILOSCOPE_CONFIG"] = str(config)
     os.environ["SILOSCOPE_DB"] = str(root / "siloscope.duckdb")
     os.environ["SILOSCOPE_LANDING"] = str(root / "landing")
@@ -58,9 +60,16 @@ def first_night(workspace, nightly):
 
 
 def test_the_dag_fills_raw_staging_and_marts(first_night):
-    for table in ("raw.x_posts", "raw.x_users", "staging.stg_messages", "marts.conversations",
-                  "marts.department_scorecard", "marts.department_pairs", "marts.brokerage",
-                  "marts.org_verdict"):
+    for table in (
+        "raw.x_posts",
+        "raw.x_users",
+        "staging.stg_messages",
+        "marts.conversations",
+        "marts.department_scorecard",
+        "marts.department_pairs",
+        "marts.brokerage",
+        "marts.org_verdict",
+    ):
         assert first_night.get(table, 0) > 0, table
     assert first_night["ops.rejects"] == 0
     # one extract run per configured account

@@ -21,7 +21,10 @@ def test_the_example_config_is_valid_and_lists_every_department():
 
 def test_the_metrics_contract_example_loads_with_default_thresholds(tmp_path):
     # the YAML block of shared/METRICS.md, as written there
-    config = load_config(write(tmp_path, """
+    config = load_config(
+        write(
+            tmp_path,
+            """
 organization: Acme
 departments:
   - name: Customer Care
@@ -33,7 +36,9 @@ departments:
       x: [Acme]
 ignore_accounts:
   x: [SomeBot]
-"""))
+""",
+        )
+    )
     assert config.thresholds.glue_threshold == 0.5
     assert config.thresholds.silo_threshold == 0.05
     assert config.thresholds.min_conversations == 30
@@ -42,7 +47,12 @@ ignore_accounts:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("@AcmeHelp", "acmehelp"), ("u/AcmeSupport", "acmesupport"), ("/u/Acme", "acme"), ("ACME", "acme")],
+    [
+        ("@AcmeHelp", "acmehelp"),
+        ("u/AcmeSupport", "acmesupport"),
+        ("/u/Acme", "acme"),
+        ("ACME", "acme"),
+    ],
 )
 def test_handles_compare_without_prefix_and_case(raw, expected):
     assert normalize_handle(raw) == expected
@@ -52,12 +62,23 @@ def test_handles_compare_without_prefix_and_case(raw, expected):
     ("text", "key", "words"),
     [
         ("organization: A\ndepartments: []\n", "departments", "at least 1"),
-        ("organization: A\ndepartments:\n  - name: Care\n    acounts: {x: [a]}\n",
-         "departments.0.acounts", "unknown key"),
-        ("organization: A\ndepartments:\n  - name: Care\n    accounts: {x: [a]}\n"
-         "thresholds: {glue_threshold: 1.5}\n", "thresholds.glue_threshold", "less than or equal"),
-        ("organization: A\ndepartments:\n  - name: Care\n    accounts: {x: [a]}\n"
-         "sources: {x: magic}\n", "sources.x", "simulated"),
+        (
+            "organization: A\ndepartments:\n  - name: Care\n    acounts: {x: [a]}\n",
+            "departments.0.acounts",
+            "unknown key",
+        ),
+        (
+            "organization: A\ndepartments:\n  - name: Care\n    accounts: {x: [a]}\n"
+            "thresholds: {glue_threshold: 1.5}\n",
+            "thresholds.glue_threshold",
+            "less than or equal",
+        ),
+        (
+            "organization: A\ndepartments:\n  - name: Care\n    accounts: {x: [a]}\n"
+            "sources: {x: magic}\n",
+            "sources.x",
+            "simulated",
+        ),
     ],
 )
 def test_a_wrong_config_names_the_file_and_the_key(tmp_path, text, key, words):
@@ -70,26 +91,32 @@ def test_a_wrong_config_names_the_file_and_the_key(tmp_path, text, key, words):
 
 
 def test_one_account_under_two_departments_is_refused(tmp_path):
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 organization: A
 departments:
   - name: Care
     accounts: {x: [AcmeHelp]}
   - name: Sales
     accounts: {x: ["@acmehelp"]}
-""")
+""",
+    )
     with pytest.raises(ConfigError, match="listed under both 'Care' and 'Sales'"):
         load_config(path)
 
 
 def test_an_unknown_glue_department_is_refused(tmp_path):
-    path = write(tmp_path, """
+    path = write(
+        tmp_path,
+        """
 organization: A
 departments:
   - name: Care
     accounts: {x: [AcmeHelp]}
 simulation: {structure: glued, glue_department: Legal}
-""")
+""",
+    )
     with pytest.raises(ConfigError, match="'Legal' is not a configured department"):
         load_config(path)
 

@@ -28,10 +28,13 @@ def post(post_id: str, author: str = "1", **extra) -> dict:
 
 
 def page(*posts: dict) -> bytes:
-    users = [{"id": "1", "username": "Customer", "name": "C"},
-             {"id": "2", "username": "AcmeHelp", "name": "Acme Help"}]
-    return json.dumps({"data": list(posts), "includes": {"users": users},
-                       "meta": {"result_count": len(posts)}}).encode()
+    users = [
+        {"id": "1", "username": "Customer", "name": "C"},
+        {"id": "2", "username": "AcmeHelp", "name": "Acme Help"},
+    ]
+    return json.dumps(
+        {"data": list(posts), "includes": {"users": users}, "meta": {"result_count": len(posts)}}
+    ).encode()
 
 
 class Pages:
@@ -99,7 +102,10 @@ def test_a_bad_record_is_rejected_with_its_reason_and_the_rest_of_the_page_loads
     )
     extract_to_landing(Pages(body), REQUEST, landing, "run-1", "test")
     report = load_landing(con, landing)
-    assert sorted(r[0] for r in con.execute("select id from raw.x_posts").fetchall()) == ["101", "104"]
+    assert sorted(r[0] for r in con.execute("select id from raw.x_posts").fetchall()) == [
+        "101",
+        "104",
+    ]
     rejects = con.execute(
         "select record_path, reason, record::json->>'id', account from ops.rejects order by 1"
     ).fetchall()
@@ -108,8 +114,9 @@ def test_a_bad_record_is_rejected_with_its_reason_and_the_rest_of_the_page_loads
         ("data[2]", "missing author_id", "103", "AcmeHelp"),
     ]
     assert (report.records_loaded, report.records_rejected) == (2, 2)
-    files = con.execute("select records_received, records_loaded, records_rejected "
-                        "from ops.loaded_files").fetchall()
+    files = con.execute(
+        "select records_received, records_loaded, records_rejected from ops.loaded_files"
+    ).fetchall()
     assert files == [(4, 2, 2)]
 
 
@@ -120,7 +127,8 @@ def test_a_truncated_page_is_kept_whole_in_rejects_and_the_other_pages_load(con,
     report = load_landing(con, landing)
     assert count(con, "raw.x_posts") == 2
     reason, record, path = con.execute(
-        "select reason, record, landing_file from ops.rejects").fetchone()
+        "select reason, record, landing_file from ops.rejects"
+    ).fetchone()
     assert "Malformed JSON" in reason
     assert record == truncated.decode()
     assert path.endswith("page-00002.json")
@@ -128,10 +136,13 @@ def test_a_truncated_page_is_kept_whole_in_rejects_and_the_other_pages_load(con,
 
 
 def test_a_page_that_is_not_an_api_response_is_rejected(con, landing):
-    extract_to_landing(Pages(b'["not", "a", "page"]', page(post("101"))),
-                       REQUEST, landing, "run-1", "test")
+    extract_to_landing(
+        Pages(b'["not", "a", "page"]', page(post("101"))), REQUEST, landing, "run-1", "test"
+    )
     load_landing(con, landing)
-    assert con.execute("select reason from ops.rejects").fetchall() == [("page is not a JSON object",)]
+    assert con.execute("select reason from ops.rejects").fetchall() == [
+        ("page is not a JSON object",)
+    ]
     assert count(con, "raw.x_posts") == 1
 
 
@@ -146,7 +157,9 @@ def test_watermarks_come_from_complete_runs_only(con, landing):
     assert count(con, "raw.x_posts where id = '300'") == 1
     # ... but its newest-first pagination stopped early, so since_id must not move past the gap
     assert con.execute("select since_id from ops.watermarks").fetchall() == [("101",)]
-    runs = con.execute("select run_id, complete, error from ops.extract_runs order by run_id").fetchall()
+    runs = con.execute(
+        "select run_id, complete, error from ops.extract_runs order by run_id"
+    ).fetchall()
     assert runs == [("run-1", True, None), ("run-2", False, "RuntimeError: HTTP 503")]
 
 
@@ -154,7 +167,13 @@ def test_running_a_night_again_replaces_its_rows_instead_of_adding(con, landing)
     bodies = (page(post("101")), page(post("102"), {"id": "bad"}))
     extract_to_landing(Pages(*bodies, newest="102"), REQUEST, landing, "manual__1", "test")
     load_landing(con, landing)
-    tables = ("raw.x_posts", "ops.loaded_files", "ops.extract_runs", "ops.rejects", "ops.watermarks")
+    tables = (
+        "raw.x_posts",
+        "ops.loaded_files",
+        "ops.extract_runs",
+        "ops.rejects",
+        "ops.watermarks",
+    )
     before = {t: count(con, t) for t in tables}
     # triggered by hand again: a fresh run id, the same night
     extract_to_landing(Pages(*bodies, newest="102"), REQUEST, landing, "manual__2", "test")
@@ -168,8 +187,9 @@ def test_a_retried_run_replaces_its_pages_and_loads_what_changed(con, landing):
     with pytest.raises(RuntimeError):
         extract_to_landing(failing, REQUEST, landing, "run-1", "test")
     load_landing(con, landing)
-    extract_to_landing(Pages(page(post("101")), page(post("102")), newest="102"),
-                       REQUEST, landing, "run-1", "test")
+    extract_to_landing(
+        Pages(page(post("101")), page(post("102")), newest="102"), REQUEST, landing, "run-1", "test"
+    )
     load_landing(con, landing)
     assert count(con, "raw.x_posts") == 2
     assert con.execute("select since_id from ops.watermarks").fetchall() == [("102",)]
@@ -177,7 +197,9 @@ def test_a_retried_run_replaces_its_pages_and_loads_what_changed(con, landing):
 
 def test_pages_are_written_whole_and_listed_in_the_manifest(landing):
     bodies = (page(post("101")), page(post("102")))
-    manifest = extract_to_landing(Pages(*bodies), REQUEST, landing, "manual__2026-11-02T00:00:00+00:00", "test")
+    manifest = extract_to_landing(
+        Pages(*bodies), REQUEST, landing, "manual__2026-11-02T00:00:00+00:00", "test"
+    )
     run_dir = landing.run_dir("x", "AcmeHelp", UNTIL)
     assert run_dir.endswith("/x/AcmeHelp/dt=2026-11-02/run=20261102T000000Z")
     assert [landing.read(f"{run_dir}/{p.file}") for p in manifest.pages] == list(bodies)
@@ -191,4 +213,8 @@ def test_the_landing_zone_can_live_in_object_storage(con):
     extract_to_landing(Pages(page(post("101"), post("102"))), REQUEST, zone, "run-1", "test")
     report = load_landing(con, zone)
     assert report.records_loaded == 2
-    assert con.execute("select min(landing_file) from raw.x_posts").fetchone()[0].startswith("memory://")
+    assert (
+        con.execute("select min(landing_file) from raw.x_posts")
+        .fetchone()[0]
+        .startswith("memory://")
+    )

@@ -1,0 +1,23 @@
+"""Landed page formats, one module per platform: how its pages become raw.* rows.
+
+A format module defines PLATFORM, SCHEMA_SQL (its raw.* tables, `create ... if not
+exists`) and LOAD_SQL, which the loader runs inside its transaction with these temp
+tables in place:
+
+    _platform_pages (url, page json)   this platform's new pages that parsed as JSON
+    _pending_pages  (url, sha256, platform, account, endpoint, run_id)
+
+LOAD_SQL inserts new rows into its raw.* tables (by id, only ids not loaded before) and
+leaves four temp tables the loader turns into ops.rejects and ops.loaded_files:
+
+    _page_checks       (url, reason)                          reason null: page usable
+    _records           (url, record_path, record, reason)     every message record seen
+    _new_records       (url, ...)                             the records inserted now
+    _auxiliary_rejects (url, record_path, reason, record)     refused non-message records
+"""
+
+from types import ModuleType
+
+from ingest.formats import x_api_v2
+
+FORMATS: dict[str, ModuleType] = {module.PLATFORM: module for module in (x_api_v2,)}
