@@ -68,6 +68,9 @@ class Manifest:
     pages: list[LandedPage] = field(default_factory=list)
     watermarks: dict[str, str] = field(default_factory=dict)
     ceilings: list[str] = field(default_factory=list)
+    since_ids: dict[str, str] = field(default_factory=dict)  # the watermarks it started from
+    # per endpoint: requests, pages, posts ... (the fields of ingest.pages.EndpointCounts)
+    endpoints: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_json(self) -> bytes:
         return json.dumps(asdict(self), indent=2, sort_keys=True).encode()
@@ -162,6 +165,7 @@ def extract_to_landing(
         dt=request.until.astimezone(UTC).date().isoformat(),
         until=request.until.astimezone(UTC).isoformat(),
         started_at=_now(),
+        since_ids=dict(request.since_ids),
     )
     pages: Iterator = source.pages(request, result)
     try:
@@ -176,6 +180,7 @@ def extract_to_landing(
     finally:
         manifest.requests = result.requests
         manifest.ceilings = list(result.ceilings)
+        manifest.endpoints = {name: asdict(counts) for name, counts in result.endpoints.items()}
         manifest.finished_at = _now()
         landing.write_manifest(run_dir, manifest)
     return manifest

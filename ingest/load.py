@@ -39,6 +39,25 @@ create table if not exists ops.extract_runs (
     requests integer, pages integer, ceilings varchar[],
     loaded_at timestamptz not null
 );
+-- one row per extract run, account and endpoint: what each endpoint cost and returned,
+-- and the API limits it ran into (data that exists but was not served)
+create table if not exists ops.extract_endpoints (
+    manifest varchar not null,
+    platform varchar, account varchar, run_id varchar, until timestamptz,
+    endpoint varchar not null,
+    since_id varchar,             -- the watermark the run started from; null: a backfill
+    watermark varchar,            -- where the run left it; null when the run failed
+    requests integer,             -- HTTP attempts, retries included
+    pages integer,
+    posts integer,
+    included_posts integer,       -- posts the pages refer to (X: includes.tweets)
+    users integer,
+    api_errors integer,           -- problems inside successful answers (deleted posts ...)
+    rate_limited integer,         -- "too many requests" answers
+    billable_reads integer,
+    ceilings varchar[],
+    loaded_at timestamptz not null
+);
 create table if not exists ops.loaded_files (
     landing_file varchar not null,
     sha256 varchar not null,
@@ -236,6 +255,7 @@ def _record_runs(
     for url, digest, manifest in manifests:
         # a re-run of the same night rewrote this manifest: its row is replaced, not added
         con.execute("delete from ops.extract_runs where manifest = ?", [url])
+        con.execute("delete from ops.extract_endpoints where manifest = ?", [url])
         con.execute(
             "insert into ops.extract_runs "
             "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
@@ -257,6 +277,7 @@ def _record_runs(
                 manifest.ceilings,
             ],
         )
+        _record_endpoints(con, url, manifest)
         if not manifest.complete:
             continue
         for endpoint, since_id in manifest.watermarks.items():
@@ -270,6 +291,57 @@ def _record_runs(
                 "insert into ops.watermarks values (?, ?, ?, ?, ?, ?, now())",
                 [*key, since_id, manifest.run_id],
             )
+
+
+_ENDPOINT_COUNTS = (
+    "requests",
+    "pages",
+    "posts",
+    "included_posts",
+    "users",
+    "api_errors",
+    "rate_limited",
+    "billable_reads",
+)
+
+
+def _record_endpoints(con: duckdb.DuckDBPyConnection, url: str, manifest: Manifest) -> None:
+    rows = []
+    for endpoint, counts in manifest.endpoints.items():
+        # ceilings of one endpoint start with its name, "mentions: the API serves ..."
+        ceilings = [c for c in manifest.ceilings if c.startswith(f"{endpoint}:")]
+        rows.append(
+            [
+                url,
+                manifest.platform,
+                manifest.account,
+                manifest.run_id,
+                manifest.until,
+                endpoint,
+                manifest.since_ids.get(endpoint),
+                manifest.watermarks.get(endpoint) if manifest.complete else None,
+                *(int(counts.get(name, 0)) for name in _ENDPOINT_COUNTS),
+                ceilings,
+            ]
+        )
+    if rows:
+        columns = [
+            "manifest",
+            "platform",
+            "account",
+            "run_id",
+            "until",
+            "endpoint",
+            "since_id",
+            "watermark",
+            *_ENDPOINT_COUNTS,
+            "ceilings",
+        ]
+        con.executemany(
+            f"insert into ops.extract_endpoints ({', '.join(columns)}, loaded_at) "
+            f"values ({', '.join('?' for _ in columns)}, now())",
+            rows,
+        )
 
 
 def load_landing(con: duckdb.DuckDBPyConnection, landing: LandingZone) -> LoadReport:

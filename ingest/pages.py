@@ -33,16 +33,38 @@ class ResponsePage:
 
 
 @dataclass
+class EndpointCounts:
+    """What one endpoint cost and returned in one extract run (ops.extract_endpoints)."""
+
+    requests: int = 0  # HTTP attempts, retries included
+    pages: int = 0  # response pages yielded, so landed
+    posts: int = 0  # the messages the endpoint answered with (X: items in `data`)
+    included_posts: int = 0  # posts a page refers to (X: `includes.tweets`)
+    users: int = 0  # user objects returned (X: `includes.users`, the user lookup)
+    api_errors: int = 0  # problems inside successful answers (deleted or withheld posts)
+    rate_limited: int = 0  # "too many requests" answers waited out or given up on
+    billable_reads: int = 0  # what the platform bills as reads, as the source counts them
+
+
+@dataclass
 class ExtractResult:
     """Filled in by a source while its pages are consumed.
 
     `watermarks` is the since_id to use next time, per endpoint; `ceilings` names every
-    API limit that was hit (a gap in the data that must be visible, never silent).
+    API limit that was hit (a gap in the data that must be visible, never silent), each
+    starting with the endpoint's name and a colon when it concerns one endpoint.
+    `requests` counts every HTTP attempt of the run; `endpoints` breaks the work down per
+    endpoint.
     """
 
     watermarks: dict[str, str] = field(default_factory=dict)
     ceilings: list[str] = field(default_factory=list)
     requests: int = 0
+    endpoints: dict[str, EndpointCounts] = field(default_factory=dict)
+
+    def endpoint(self, name: str) -> EndpointCounts:
+        """The counts of endpoint `name`, created empty on first use."""
+        return self.endpoints.setdefault(name, EndpointCounts())
 
 
 class PageSource(Protocol):

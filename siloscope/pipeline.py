@@ -147,6 +147,7 @@ def extract(
         "account": manifest.account,
         "pages": len(manifest.pages),
         "requests": manifest.requests,
+        "endpoints": manifest.endpoints,
         "ceilings": manifest.ceilings,
     }
     log.info("extracted %s", summary)

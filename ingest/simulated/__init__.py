@@ -61,7 +61,8 @@ class SimulatedXSource:
         Each endpoint: posts created in [request.backfill_start, request.until) with id
         above `request.since_ids[endpoint]` (when given), newest first, 100 a page.
         `result.watermarks[endpoint]` becomes the newest id served (or stays the request's
-        since_id when nothing is new); `result.requests` counts the pages. A request for
+        since_id when nothing is new); `result.requests` counts the pages and
+        `result.endpoints` each endpoint's pages, posts and users. A request for
         another platform or an unconfigured handle raises ValueError at once.
         """
         return serve_pages(self.world, request, result)

@@ -146,7 +146,8 @@ def _encode(body: dict[str, Any]) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def _page_body(world: SimulatedWorld, posts: list[Post], next_token: str | None) -> bytes:
+def _page_users(world: SimulatedWorld, posts: list[Post]) -> list[dict[str, str]]:
+    """includes.users: every author, replied-to and mentioned user, once, in order met."""
     users: list[dict[str, str]] = []
     seen: set[str] = set()
     lookup = world.population.user
@@ -163,6 +164,10 @@ def _page_body(world: SimulatedWorld, posts: list[Post], next_token: str | None)
             user = lookup(user_id)
             if user is not None:
                 users.append(user.as_api())
+    return users
+
+
+def _page_body(posts: list[Post], users: list[dict[str, str]], next_token: str | None) -> bytes:
     meta: dict[str, Any] = {
         "newest_id": posts[0]["id"],
         "oldest_id": posts[-1]["id"],
@@ -187,18 +192,28 @@ def _endpoint_pages(
     if since_id:
         low_ms = max(low_ms, _created_ms(since_id))
     select = _selector(endpoint, account.user.id, until_ms)
+    counts = result.endpoint(endpoint)
     served = False
     for posts, more in _chunks(_newest_first(world, select, low_ms, until_ms, since_id), PAGE_SIZE):
         if not served:
             result.watermarks[endpoint] = posts[0]["id"]
             served = True
         token = _next_token(account.user.username, endpoint, posts[-1]["id"]) if more else None
+        users = _page_users(world, posts)
         result.requests += 1
-        yield ResponsePage(endpoint=endpoint, body=_page_body(world, posts, token))
+        counts.requests += 1
+        counts.pages += 1
+        counts.posts += len(posts)
+        counts.users += len(users)
+        # billed as the live X API bills reads: per post and per user returned
+        counts.billable_reads += len(posts) + len(users)
+        yield ResponsePage(endpoint=endpoint, body=_page_body(posts, users, token))
     if not served:
         if since:
             result.watermarks[endpoint] = str(since)
         result.requests += 1
+        counts.requests += 1
+        counts.pages += 1
         yield ResponsePage(endpoint=endpoint, body=_encode({"meta": {"result_count": 0}}))
 
 

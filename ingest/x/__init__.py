@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
 import tweepy
 
-from ingest.pages import ExtractRequest, ExtractResult, ResponsePage
+from ingest.pages import EndpointCounts, ExtractRequest, ExtractResult, ResponsePage
 from ingest.x.errors import (
     XAuthError,
     XExtractError,
@@ -46,7 +45,6 @@ from ingest.x.paging import Page, conversation_queries, fetch_pages, parse_body,
 
 __all__ = [
     "ENDPOINTS",
-    "EndpointStats",
     "XApiSource",
     "XAuthError",
     "XExtractError",
@@ -97,16 +95,6 @@ SEARCH_QUERY_MAX_CHARS = 512
 _USERNAME = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 
 
-@dataclass
-class EndpointStats:
-    """What one endpoint cost in the last `pages()` run: HTTP attempts, pages, posts."""
-
-    requests: int = 0
-    pages: int = 0
-    posts: int = 0  # items in `data`
-    included_posts: int = 0  # items in `includes.tweets` (referenced posts)
-
-
 class XApiSource:
     """A `PageSource` for X: one `pages()` call extracts one account.
 
@@ -116,7 +104,8 @@ class XApiSource:
     (429, 5xx, timeouts, connection errors), exponential backoff from `backoff_seconds`,
     and no single rate-limit wait longer than `max_rate_limit_wait_seconds`.
 
-    After a run, `stats` holds an `EndpointStats` per endpoint.
+    Every run fills `result.endpoints` ("user lookup" and each endpoint of `ENDPOINTS`);
+    `stats` holds the counts of `ENDPOINTS` of the last run.
     """
 
     platform = "x"
@@ -147,7 +136,7 @@ class XApiSource:
         self.request_timeout_seconds = request_timeout_seconds
         self.search_query_max_chars = search_query_max_chars
         self._transport = session
-        self.stats: dict[str, EndpointStats] = {}
+        self.stats: dict[str, EndpointCounts] = {}
         install_tweepy_log_redaction()
 
     def __repr__(self) -> str:
@@ -168,21 +157,27 @@ class XApiSource:
                 "underscore; at most 15)",
                 endpoint="user lookup",
             )
-        self.stats = {endpoint: EndpointStats() for endpoint in ENDPOINTS}
+        # Every endpoint gets its row, also one a failure never let run: a visible zero.
+        for endpoint in ("user lookup", *ENDPOINTS):
+            result.endpoint(endpoint)
+        self.stats = {endpoint: result.endpoints[endpoint] for endpoint in ENDPOINTS}
         for endpoint in ENDPOINTS:
             if request.since_ids.get(endpoint):
                 result.watermarks[endpoint] = request.since_ids[endpoint]
 
         def count_attempt(endpoint: str) -> None:
             result.requests += 1
-            if endpoint in self.stats:
-                self.stats[endpoint].requests += 1
+            result.endpoint(endpoint).requests += 1
+
+        def count_rate_limited(endpoint: str) -> None:
+            result.endpoint(endpoint).rate_limited += 1
 
         runner = RequestRunner(
             self.retry_policy,
             secret=self._bearer_token,
             account=account,
             on_attempt=count_attempt,
+            on_rate_limited=count_rate_limited,
         )
         with RoutedSession(self.base_url, self.request_timeout_seconds, self._transport) as session:
             client = tweepy.Client(
@@ -192,6 +187,9 @@ class XApiSource:
             )
             client.session = session
             user_id = self._user_id(client, runner, account)
+            lookup = result.endpoint("user lookup")
+            lookup.users += 1
+            lookup.billable_reads += 1
             conversations: set[str] = set()
             timelines = (
                 ("mentions", client.get_users_mentions),
@@ -342,11 +340,16 @@ class XApiSource:
         stats = self.stats[endpoint]
         try:
             for page in pages:
+                includes = page.document.get("includes") or {}
+                included_posts = len(includes.get("tweets") or [])
+                users = len(includes.get("users") or [])
                 stats.pages += 1
                 stats.posts += len(page.posts)
-                stats.included_posts += len(
-                    (page.document.get("includes") or {}).get("tweets") or []
-                )
+                stats.included_posts += included_posts
+                stats.users += users
+                stats.api_errors += len(page.document.get("errors") or [])
+                # X bills reads per resource returned: posts, referenced posts and users.
+                stats.billable_reads += len(page.posts) + included_posts + users
                 yield page
         except XMalformedPageError as broken:
             # Landed so the loader can reject it with a reason; then the account stops.

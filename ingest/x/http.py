@@ -121,12 +121,14 @@ class RequestRunner:
         secret: str,
         account: str,
         on_attempt: Callable[[str], None],
+        on_rate_limited: Callable[[str], None] = lambda endpoint: None,
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.policy = policy
         self.secret = secret
         self.account = account
         self.on_attempt = on_attempt
+        self.on_rate_limited = on_rate_limited
         self.sleep = sleep
 
     def run(self, endpoint: str, route: str, call: Callable[[], requests.Response]):
@@ -136,6 +138,7 @@ class RequestRunner:
             try:
                 return call()
             except tweepy.TooManyRequests as exc:
+                self.on_rate_limited(endpoint)
                 wait, why = self._rate_limit_wait(exc.response, retry)
                 failure: XExtractError = XRateLimitError(
                     self._message(

@@ -6,6 +6,7 @@
         root = api.post(alice, "@acme my parcel is late", at=now - timedelta(hours=3))
         api.post(acme, "@alice sorry, on it", at=now - timedelta(hours=2), reply_to=root)
         api.fail_next(RateLimited(reset_in=0), endpoint="mentions", skip=1)
+        api.fail_next(Truncated(), endpoint="tweets", account="acme")  # acme's timeline only
         ...  # XApiSource("t", api.base_url)
         assert api.requests_to("mentions")[0].params["max_results"] == "100"
 
@@ -224,6 +225,7 @@ class _ScheduledFault:
     endpoint: str | None
     skip: int
     times: int
+    account: str | None = None
     seen: int = 0
     applied: int = 0
 
@@ -371,14 +373,28 @@ class FakeXApi:
     # ------------------------------------------------------------ faults and records
 
     def fail_next(
-        self, fault: Fault, *, endpoint: str | None = None, skip: int = 0, times: int = 1
+        self,
+        fault: Fault,
+        *,
+        endpoint: str | None = None,
+        skip: int = 0,
+        times: int = 1,
+        account: str | None = None,
     ) -> None:
         """Let `skip` requests (to `endpoint`, or any) through, then answer `times` with `fault`.
 
-        One fault at most per request; scheduled faults take turns in the order given.
+        `account` (a username) narrows it to requests whose path names that user: its
+        lookup, mentions and timeline; never a search, whose path names no one. One fault
+        at most per request; scheduled faults take turns in the order given.
         """
         with self._lock:
-            self._faults.append(_ScheduledFault(fault, endpoint, skip, times))
+            self._faults.append(_ScheduledFault(fault, endpoint, skip, times, account))
+
+    @property
+    def pending_faults(self) -> list[Fault]:
+        """Scheduled faults not yet answered as often as asked (a test's fault never hit)."""
+        with self._lock:
+            return [s.fault for s in self._faults if s.applied < s.times]
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -415,7 +431,7 @@ class FakeXApi:
         elif method != "GET" or endpoint is None:
             answer = _Answer(404, _generic_problem(404, "Not Found"))
         else:
-            fault = self._take_fault(endpoint)
+            fault = self._take_fault(endpoint, route_args)
             if isinstance(fault, Slow):
                 time.sleep(fault.seconds)
             answer = self._fault_answer(fault) or self._serve(endpoint, route_args, params)
@@ -435,12 +451,14 @@ class FakeXApi:
                     self._posts_served += len(data)
         return answer
 
-    def _take_fault(self, endpoint: str) -> Fault | None:
+    def _take_fault(self, endpoint: str, route_args: str) -> Fault | None:
         with self._lock:
             for scheduled in self._faults:
                 if scheduled.applied >= scheduled.times:
                     continue
                 if scheduled.endpoint not in (None, endpoint):
+                    continue
+                if scheduled.account is not None and not self._names(route_args, scheduled.account):
                     continue
                 scheduled.seen += 1
                 if scheduled.seen > scheduled.skip:
@@ -448,6 +466,13 @@ class FakeXApi:
                     return scheduled.fault
                 return None
         return None
+
+    def _names(self, route_args: str, username: str) -> bool:
+        """Whether a path's argument (a username, or a user id) is this user."""
+        if route_args.lower() == username.lower():
+            return True
+        user = self._users.get(route_args)
+        return user is not None and user["username"].lower() == username.lower()
 
     @staticmethod
     def _fault_answer(fault: Fault | None) -> _Answer | None:

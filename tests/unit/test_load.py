@@ -195,6 +195,58 @@ def test_a_retried_run_replaces_its_pages_and_loads_what_changed(con, landing):
     assert con.execute("select since_id from ops.watermarks").fetchall() == [("102",)]
 
 
+class CountingPages(Pages):
+    """Counts as a live source does, and hits the 800-post ceiling of mentions."""
+
+    def pages(self, request, result):
+        mentions = result.endpoint("mentions")
+        for body in self.bodies:
+            mentions.requests += 1
+            mentions.pages += 1
+            mentions.posts += len(json.loads(body)["data"])
+            yield ResponsePage("mentions", body)
+        mentions.rate_limited, mentions.billable_reads = 1, 7
+        result.requests = mentions.requests + 1
+        result.endpoint("threads").requests = 1
+        result.ceilings += ["mentions: the API serves only the 800 newest posts", "an odd limit"]
+        if self.fail_with:
+            raise self.fail_with
+        result.watermarks["mentions"] = self.newest
+
+
+def test_each_endpoints_counts_and_ceilings_are_recorded_per_run(con, landing):
+    first = CountingPages(page(post("101"), post("102")), page(post("103")), newest="103")
+    extract_to_landing(first, REQUEST, landing, "run-1", "test")
+    load_landing(con, landing)
+    failing = CountingPages(page(post("104")), fail_with=RuntimeError("HTTP 503"), newest="104")
+    with pytest.raises(RuntimeError):
+        extract_to_landing(
+            failing, replace(NEXT_NIGHT, since_ids={"mentions": "103"}), landing, "run-2", "test"
+        )
+    load_landing(con, landing)
+    rows = con.execute(
+        "select run_id, endpoint, since_id, watermark, requests, pages, posts, rate_limited, "
+        "billable_reads, ceilings from ops.extract_endpoints order by run_id, endpoint"
+    ).fetchall()
+    ceiling = ["mentions: the API serves only the 800 newest posts"]
+    assert rows == [
+        ("run-1", "mentions", None, "103", 2, 2, 3, 1, 7, ceiling),
+        ("run-1", "threads", None, None, 1, 0, 0, 0, 0, []),
+        # the failed run started from since_id 103 and reached no watermark
+        ("run-2", "mentions", "103", None, 1, 1, 1, 1, 7, ceiling),
+        ("run-2", "threads", None, None, 1, 0, 0, 0, 0, []),
+    ]
+    # the run keeps every ceiling, also one that names no endpoint
+    assert con.execute("select ceilings from ops.extract_runs where run_id = 'run-1'").fetchone()[
+        0
+    ] == [*ceiling, "an odd limit"]
+    # the same night again replaces its rows
+    extract_to_landing(first, REQUEST, landing, "run-3", "test")
+    load_landing(con, landing)
+    assert count(con, "ops.extract_endpoints where run_id = 'run-1'") == 0
+    assert count(con, "ops.extract_endpoints where run_id = 'run-3'") == 2
+
+
 def test_pages_are_written_whole_and_listed_in_the_manifest(landing):
     bodies = (page(post("101")), page(post("102")))
     manifest = extract_to_landing(

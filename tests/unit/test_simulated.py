@@ -314,6 +314,11 @@ def test_pages_have_the_api_envelope(glued: OrgConfig) -> None:
         assert all("next_token" in b["meta"] for b in bodies[:-1]), endpoint
         assert "next_token" not in bodies[-1]["meta"], endpoint
         assert result.watermarks[endpoint] == bodies[0]["meta"]["newest_id"]
+        counts = result.endpoints[endpoint]
+        posts = sum(len(b["data"]) for b in bodies)
+        users = sum(len(b["includes"]["users"]) for b in bodies)
+        assert (counts.requests, counts.pages, counts.posts) == (len(bodies), len(bodies), posts)
+        assert (counts.users, counts.billable_reads) == (users, posts + users)
 
 
 def served(pages: list[Any], endpoint: str) -> list[dict[str, Any]]:
