@@ -386,3 +386,24 @@ def test_staging_types_the_imported_rows(con, sample):
         False,
         datetime(2017, 10, 31, 22, 1, tzinfo=UTC),
     )
+
+
+def test_columns_in_another_order_bytes_that_are_not_utf8_and_a_missing_author(con, tmp_path):
+    path = tmp_path / "reordered.csv"
+    path.write_bytes(
+        b"text,in_response_to_tweet_id,created_at,inbound,author_id,tweet_id,response_tweet_id\n"
+        b"hello,,Tue Oct 31 22:00:00 +0000 2017,True,115712,1,\n"  # 2
+        b"caf\xe9 in latin-1,1,Tue Oct 31 22:01:00 +0000 2017,False,AcmeHelp,2,\n"  # 3
+        b'"no author,\nover two lines",1,Tue Oct 31 22:02:00 +0000 2017,False,,3,\n'  # 4-5
+        b"bye,1,Tue Oct 31 22:03:00 +0000 2017,False,AcmeHelp,4,\n"  # 6
+    )
+    report = import_twcs(con, path)
+    assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (4, 2, 2)
+    assert con.execute(
+        "select tweet_id, author_id, text, in_response_to_tweet_id from raw.twcs_messages "
+        "order by tweet_id"
+    ).fetchall() == [("1", "115712", "hello", None), ("4", "AcmeHelp", "bye", "1")]
+    found = rejects(con)
+    assert [path for path, _ in found] == ["line 3", "line 4"]
+    assert found[0][1].startswith("malformed CSV row (invalid encoding)")
+    assert found[1][1] == "missing author_id"
