@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from ingest.formats import FORMATS
 from ingest.landing import LandingZone, Manifest
+from ingest.twcs.schema import SCHEMA_SQL as TWCS_SCHEMA_SQL
 
 if TYPE_CHECKING:
     import duckdb
@@ -92,6 +93,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SCHEMA_SQL)
     for page_format in FORMATS.values():
         con.execute(page_format.SCHEMA_SQL)
+    con.execute(TWCS_SCHEMA_SQL)  # imported files, not landed pages: staging reads them too
 
 
 @dataclass

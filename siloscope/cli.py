@@ -4,6 +4,7 @@
     siloscope load  --config FILE --db FILE
     siloscope build --config FILE --db FILE --window all|rolling [--date YYYY-MM-DD]
     siloscope report --db FILE
+    siloscope import twcs PATH --config FILE --db FILE
 
 Credentials for live APIs come from environment variables (SILOSCOPE_X_BEARER_TOKEN, ...).
 """
@@ -73,6 +74,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_import_twcs(args: argparse.Namespace) -> int:
+    from siloscope.twcs_import import import_twcs_file
+
+    settings = _settings(args)
+    config = load_config(settings.config_path)  # a wrong config stops here, before anything runs
+    progress = sys.stderr if sys.stderr.isatty() else None
+    return import_twcs_file(settings, config, args.path, progress)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="siloscope", description="Silo-vs-glue metrics of customer conversations."
@@ -103,6 +113,16 @@ def _parser() -> argparse.ArgumentParser:
     build.set_defaults(handler=_cmd_build)
     report = add("report", "print the latest verdict, glue department and department table")
     report.set_defaults(handler=_cmd_report)
+
+    importing = commands.add_parser("import", help="import a file in a public dataset's format")
+    formats = importing.add_subparsers(dest="format", required=True)
+    twcs = formats.add_parser(
+        "twcs", help='a "Customer Support on Twitter" CSV file (progress shown on a terminal)'
+    )
+    twcs.add_argument("path", help="the CSV file")
+    twcs.add_argument("--config", help="organisation config (default: $SILOSCOPE_CONFIG)")
+    twcs.add_argument("--db", help="DuckDB file (default: $SILOSCOPE_DB)")
+    twcs.set_defaults(handler=_cmd_import_twcs, landing=None)
     return parser
 
 

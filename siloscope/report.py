@@ -1,4 +1,4 @@
-"""The terminal report: the latest window's verdict, glue department and departments."""
+"""The terminal report: the verdict, glue department and departments of the window built last."""
 
 from __future__ import annotations
 
@@ -26,8 +26,18 @@ def terminal_report(settings: Settings) -> str:
     if not settings.db_path.exists():
         return f"no database at {settings.db_path}: run `siloscope run` first"
     with connect(settings, read_only=True) as con:
+        (built,) = con.execute(
+            "select count(*) = 2 from information_schema.tables where "
+            "(table_schema, table_name) in (('marts', 'org_verdict'), ('config', 'build_window'))"
+        ).fetchone()
+        if not built:
+            return "no verdict yet: run `siloscope build` first"
+        # the window built last: marts.department_scorecard holds that window's figures,
+        # so the verdict shown beside it must be the same window's
         cursor = con.execute(
-            "select * from marts.org_verdict order by window_end desc nulls first limit 1"
+            "select v.* from marts.org_verdict as v join config.build_window as w "
+            "on v.window_start is not distinct from w.window_start "
+            "and v.window_end is not distinct from w.window_end"
         )
         columns = [c[0] for c in cursor.description]
         row = cursor.fetchone()
