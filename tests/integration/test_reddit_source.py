@@ -526,3 +526,18 @@ def test_the_listing_cap_is_recorded_as_a_ceiling(now):
         ceiling = next(c for c in result.ceilings if c.startswith("comments:"))
         assert "end after 30 items" in ceiling and "30 returned" in ceiling
         api.assert_served()
+
+
+def test_an_unreadable_thread_is_skipped_and_recorded(api, now):
+    seeded = seed_support(api, now, customers=3)
+    api.fail_next(HttpError(403), endpoint="thread")
+
+    pages, result, failure = run(make_source(api), make_request(now))
+
+    assert failure is None
+    assert [r.status for r in api.requests_to("thread")] == [403, 200, 200, 200]
+    refused = api.requests_to("thread")[0].path.strip("/").removeprefix("comments/")
+    ceiling = next(c for c in result.ceilings if c.startswith("threads:"))
+    assert ceiling == f"threads: 1 submission(s) could not be read (HTTP 403): {refused}"
+    others = {p["name"] for p in seeded["posts"] + [seeded["own"]] if p["id"] != refused}
+    assert others <= thread_ids(pages)
