@@ -366,6 +366,7 @@ class _Run:
         unexpanded: dict[str, tuple[int, int]] = {}
         unreadable: dict[str, int] = {}
         newest_first = sorted(self.conversations, key=lambda s: (-self.conversations[s], s))
+        skipped: list[Any]  # the MoreComments replace_more did not expand
         for submission_id in newest_first:
             submission = self.reddit.submission(id=submission_id)
             submission.comment_sort = "old"
@@ -376,7 +377,7 @@ class _Run:
                 if refused.status not in (403, 404):
                     yield from self._drain(endpoint, listings.parse_thread_page)
                     raise
-                unreadable[submission_id] = refused.status
+                unreadable[submission_id] = refused.status or 0
                 skipped = []
             except BaseException:
                 yield from self._drain(endpoint, listings.parse_thread_page)
@@ -451,13 +452,12 @@ class _Failures:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind, exc, traceback) -> bool:
+    def __exit__(self, kind, exc, traceback) -> None:
         if exc is None or isinstance(exc, RedditExtractError | StopIteration | GeneratorExit):
-            return False
+            return
         failure = self._translate(exc)
-        if failure is None:
-            return False
-        raise failure from None
+        if failure is not None:
+            raise failure from None
 
     def _translate(self, exc: BaseException) -> RedditExtractError | None:
         run, endpoint = self.run, self.endpoint
