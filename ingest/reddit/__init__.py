@@ -36,7 +36,7 @@ import prawcore
 import requests
 from praw.exceptions import PRAWException, RedditAPIException
 
-from ingest.pages import ExtractRequest, ExtractResult, ResponsePage
+from ingest.pages import EndpointCounts, ExtractRequest, ExtractResult, ResponsePage
 from ingest.reddit import listings
 from ingest.reddit.errors import (
     RedditAuthError,
@@ -56,7 +56,6 @@ from ingest.reddit.http import (
 
 __all__ = [
     "ENDPOINTS",
-    "EndpointStats",
     "RedditApiSource",
     "RedditAuthError",
     "RedditCredentials",
@@ -70,6 +69,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 ENDPOINTS = ("mentions", "inbox_replies", "comments", "submissions", "search", "threads")
+ACCOUNT_ENDPOINTS = ("mentions", "inbox_replies", "comments", "submissions", "threads")
+SEARCH_ENDPOINTS = ("search", "threads")
 INBOX_ENDPOINTS = ("mentions", "inbox_replies")
 ROUTES = {
     "mentions": "/message/mentions",
@@ -91,15 +92,6 @@ _SUBREDDIT_PREFIX = re.compile(r"^/?r/", re.IGNORECASE)
 
 # account name -> its credentials; None for a subreddit search, which any login can run
 CredentialsFor = Callable[[str | None], RedditCredentials]
-
-
-@dataclass
-class EndpointStats:
-    """What one endpoint cost in the last `pages()` run: HTTP attempts, pages, things."""
-
-    requests: int = 0
-    pages: int = 0
-    things: int = 0  # t1/t3 items received, replies inside comment trees included
 
 
 @dataclass(frozen=True)
@@ -163,7 +155,7 @@ class RedditApiSource:
         self.request_timeout_seconds = request_timeout_seconds
         self.listing_cap = listing_cap
         self._transport = session
-        self.stats: dict[str, EndpointStats] = {}
+        self.stats: dict[str, EndpointCounts] = {}
 
     def __repr__(self) -> str:
         return f"RedditApiSource(oauth_url={self.hosts.oauth_url!r})"
@@ -179,7 +171,11 @@ class RedditApiSource:
         yielded, then `RedditMalformedPageError` is raised and nothing more is fetched.
         """
         target = _target(request.account)
-        self.stats = {endpoint: EndpointStats() for endpoint in ENDPOINTS}
+        # Every endpoint of the target gets its row, also one a failure never let run.
+        endpoints = SEARCH_ENDPOINTS if target.is_subreddit else ACCOUNT_ENDPOINTS
+        for endpoint in ("login", *endpoints):
+            result.endpoint(endpoint)
+        self.stats = {endpoint: result.endpoints[endpoint] for endpoint in endpoints}
         for endpoint, mark in request.since_ids.items():
             if mark:
                 result.watermarks[endpoint] = mark
@@ -192,8 +188,10 @@ class RedditApiSource:
 
         def count_attempt(endpoint: str) -> None:
             result.requests += 1
-            if endpoint in self.stats:
-                self.stats[endpoint].requests += 1
+            result.endpoint(endpoint).requests += 1
+
+        def count_rate_limited(endpoint: str) -> None:
+            result.endpoint(endpoint).rate_limited += 1
 
         session = CapturingSession(
             self.retry_policy,
@@ -201,6 +199,7 @@ class RedditApiSource:
             secrets=credentials.secrets,
             account=str(target),
             on_attempt=count_attempt,
+            on_rate_limited=count_rate_limited,
             transport=self._transport,
         )
         run = _Run(self, request, result, session, target, credentials)
@@ -270,11 +269,12 @@ class _Run:
                     "inbox_replies", lambda: inbox.comment_replies(**_ALL_PAGES, **unread)
                 )
             else:
-                self.result.ceilings.append(
-                    f"mentions, inbox_replies: not read: the credentials log in as "
-                    f"u/{self.credentials.username}, not {self.target}; give the account "
-                    "its own credentials to read its inbox"
-                )
+                for endpoint in INBOX_ENDPOINTS:
+                    self.result.ceilings.append(
+                        f"{endpoint}: not read: the credentials log in as "
+                        f"u/{self.credentials.username}, not {self.target}; give the account "
+                        "its own credentials to read its inbox"
+                    )
             redditor = self.reddit.redditor(self.target.name)
             yield from self._listing("comments", lambda: redditor.comments.new(**_ALL_PAGES))
             yield from self._listing("submissions", lambda: redditor.submissions.new(**_ALL_PAGES))
@@ -316,7 +316,7 @@ class _Run:
                     if created is None:
                         continue  # the loader rejects it with a reason
                     returned += 1
-                    stats.things += 1
+                    stats.posts += 1
                     oldest = created if oldest is None else min(oldest, created)
                     if created < cutoff:
                         reached_cutoff = True
@@ -411,6 +411,8 @@ class _Run:
         stats = self.source.stats[endpoint]
         for body in self.session.take():
             stats.pages += 1
+            # Reddit bills API calls, whatever each answer holds
+            stats.billable_reads += 1
             page = ResponsePage(endpoint, body)
             try:
                 document = parse(body)
@@ -424,7 +426,7 @@ class _Run:
                     body=body,
                 ) from None
             if endpoint == "threads":
-                stats.things += sum(
+                stats.posts += sum(
                     1 for thing in listings.tree_things(document) if thing.get("kind") != "more"
                 )
             yield document, page

@@ -124,6 +124,7 @@ class CapturingSession(requests.Session):
         secrets: Iterable[str],
         account: str,
         on_attempt: Callable[[str], None] = lambda endpoint: None,
+        on_rate_limited: Callable[[str], None] = lambda endpoint: None,
         transport: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ):
@@ -133,6 +134,7 @@ class CapturingSession(requests.Session):
         self.secrets = [s for s in secrets if s]
         self.account = account
         self.on_attempt = on_attempt
+        self.on_rate_limited = on_rate_limited
         self.transport = transport
         self.sleep = sleep
         self.endpoint = "login"
@@ -167,6 +169,7 @@ class CapturingSession(requests.Session):
             else:
                 status = response.status_code
                 if status == 429:
+                    self.on_rate_limited(endpoint)
                     wait, why = self._rate_limit_wait(response, retry)
                     failure = RedditRateLimitError(
                         self._message(

@@ -147,6 +147,16 @@ def test_run_source_reddit_lands_loads_and_builds_both_departments(workspace, re
         "threads",
     }
     assert query(workspace, "select count(*) from ops.rejects") == [(0,)]
+    # what each endpoint cost, one row per endpoint of each run
+    costs = query(
+        workspace,
+        "select endpoint, requests, pages, posts from ops.extract_endpoints "
+        "where account = 'AcmeSupport' order by endpoint",
+    )
+    assert [row[0] for row in costs] == [
+        "comments", "inbox_replies", "login", "mentions", "submissions", "threads",
+    ]  # fmt: skip
+    assert dict((e, p) for e, _, _, p in costs)["mentions"] == 7  # 6 asks and the deleted rant
     # load twice, count once: every landed thing is one row, however often it was landed
     assert query(
         workspace, "select count(*) = count(distinct fullname) from raw.reddit_things"

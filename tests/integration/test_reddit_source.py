@@ -182,7 +182,11 @@ def test_pages_every_listing_with_after_and_fetches_each_thread(api, now):
     assert [p.endpoint for p in pages] == sorted((p.endpoint for p in pages), key=order.index)
     assert result.requests == len(api.requests)
     assert result.ceilings == []
-    assert source.stats["mentions"].pages == 2 and source.stats["mentions"].things == 130
+    mentions = result.endpoints["mentions"]
+    assert (mentions.pages, mentions.posts, mentions.billable_reads) == (2, 130, 2)
+    assert set(result.endpoints) == {"login", *order}
+    assert result.endpoints["login"].requests == 1
+    assert sum(counts.requests for counts in result.endpoints.values()) == result.requests
     newest_mention = max(m["created_utc"] for m in seeded["mentions"])
     assert result.watermarks["mentions"] == str(int(newest_mention))
     assert result.watermarks["submissions"] == str(int(seeded["own"]["created_utc"]))
@@ -276,10 +280,9 @@ def test_another_accounts_inbox_is_not_read_and_the_gap_is_recorded(api, now):
     assert failure is None
     assert not api.requests_to("mentions") and not api.requests_to("inbox_replies")
     assert [r.path for r in api.requests_to("comments")] == ["/user/AcmeBrand/comments"]
-    assert any(
-        c.startswith("mentions, inbox_replies: not read") and "u/AcmeSupport" in c
-        for c in result.ceilings
-    )
+    skipped = [c.split(":")[0] for c in result.ceilings if "not read" in c]
+    assert skipped == ["mentions", "inbox_replies"]
+    assert all("log in as u/AcmeSupport, not u/AcmeBrand" in c for c in result.ceilings)
 
 
 # ---------------------------------------------------------------- comment trees
@@ -365,6 +368,7 @@ def test_429_mid_pagination_is_waited_out_and_loses_or_repeats_nothing(api, now,
     sent = api.requests_to("mentions")
     assert [r.status for r in sent] == [200, 429, 200, 200]
     assert sent[1].params == sent[2].params  # the same page asked again
+    assert result.endpoints["mentions"].rate_limited == 1
     waits = [r.getMessage() for r in caplog.records if "429" in r.getMessage()]
     assert len(waits) == 1
     assert "x-ratelimit-reset 30" in waits[0]
