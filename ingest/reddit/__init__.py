@@ -12,6 +12,7 @@ subreddit to search (`r/acme`: needs `search_keywords`). Endpoints (the
 `ResponsePage.endpoint` of each page):
     "mentions"       GET /message/mentions        (the account's own login only)
     "inbox_replies"  GET /message/comments        (the account's own login only)
+    "post_replies"   GET /message/selfreply       (the account's own login only)
     "comments"       GET /user/<name>/comments    sort=new
     "submissions"    GET /user/<name>/submitted   sort=new
     "search"         GET /r/<sub>/search          sort=new, the keywords OR-ed
@@ -68,13 +69,29 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-ENDPOINTS = ("mentions", "inbox_replies", "comments", "submissions", "search", "threads")
-ACCOUNT_ENDPOINTS = ("mentions", "inbox_replies", "comments", "submissions", "threads")
+ENDPOINTS = (
+    "mentions",
+    "inbox_replies",
+    "post_replies",
+    "comments",
+    "submissions",
+    "search",
+    "threads",
+)
+ACCOUNT_ENDPOINTS = (
+    "mentions",
+    "inbox_replies",
+    "post_replies",
+    "comments",
+    "submissions",
+    "threads",
+)
 SEARCH_ENDPOINTS = ("search", "threads")
-INBOX_ENDPOINTS = ("mentions", "inbox_replies")
+INBOX_ENDPOINTS = ("mentions", "inbox_replies", "post_replies")
 ROUTES = {
     "mentions": "/message/mentions",
     "inbox_replies": "/message/comments",
+    "post_replies": "/message/selfreply",
     "comments": "/user/:name/comments",
     "submissions": "/user/:name/submitted",
     "search": "/r/:subreddit/search",
@@ -267,6 +284,9 @@ class _Run:
                 yield from self._listing("mentions", lambda: inbox.mentions(**_ALL_PAGES, **unread))
                 yield from self._listing(
                     "inbox_replies", lambda: inbox.comment_replies(**_ALL_PAGES, **unread)
+                )
+                yield from self._listing(
+                    "post_replies", lambda: inbox.submission_replies(**_ALL_PAGES, **unread)
                 )
             else:
                 for endpoint in INBOX_ENDPOINTS:

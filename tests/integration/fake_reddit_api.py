@@ -13,7 +13,8 @@ It serves, on 127.0.0.1 and a free port, from in-memory users, submissions and c
 (endpoint names in quotes):
     POST /api/v1/access_token        "token"     password grant, HTTP basic client auth
     GET  /message/mentions           "mentions"  comments naming u/<login>
-    GET  /message/comments           "inbox_replies"  replies to the login's posts/comments
+    GET  /message/comments           "inbox_replies"  replies to the login's comments
+    GET  /message/selfreply          "post_replies"   replies to the login's submissions
     GET  /user/<name>/comments       "comments"
     GET  /user/<name>/submitted      "submissions"
     GET  /r/<sub>/search             "search"    q = "phrase" OR "phrase" ..., sort=new
@@ -513,8 +514,9 @@ class FakeRedditApi:
             if endpoint == "mentions":
                 items = self._mentions(login)
                 return _Answer(200, self._listing(items, params, self._inbox_item(login, True)))
-            if endpoint == "inbox_replies":
-                items = self._replies_to(login)
+            if endpoint in ("inbox_replies", "post_replies"):
+                kind = "t1" if endpoint == "inbox_replies" else "t3"
+                items = self._replies_to(login, kind)
                 return _Answer(200, self._listing(items, params, self._inbox_item(login, False)))
             if endpoint in ("comments", "submissions"):
                 user = self._users.get(args[0].lower())
@@ -568,9 +570,11 @@ class FakeRedditApi:
             if login in self._mentioned[c["id"]] and c["author"].lower() != login
         ]
 
-    def _replies_to(self, login: str) -> list[dict]:
+    def _replies_to(self, login: str, parent_kind: str) -> list[dict]:
         replies = []
         for comment in self._comments.values():
+            if not comment["parent_id"].startswith(parent_kind + "_"):
+                continue
             parent = self._parent(comment)
             by_someone_else = comment["author"].lower() != login
             if parent is not None and parent["author"].lower() == login and by_someone_else:
@@ -788,6 +792,7 @@ _ROUTES = (
     ("token", "POST", re.compile(r"^/api/v1/access_token/?$")),
     ("mentions", "GET", re.compile(r"^/message/mentions/?$")),
     ("inbox_replies", "GET", re.compile(r"^/message/comments/?$")),
+    ("post_replies", "GET", re.compile(r"^/message/selfreply/?$")),
     ("comments", "GET", re.compile(r"^/user/([A-Za-z0-9_-]+)/comments/?$")),
     ("submissions", "GET", re.compile(r"^/user/([A-Za-z0-9_-]+)/submitted/?$")),
     ("search", "GET", re.compile(r"^/r/([A-Za-z0-9_]+)/search/?$")),

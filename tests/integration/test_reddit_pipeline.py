@@ -141,6 +141,7 @@ def test_run_source_reddit_lands_loads_and_builds_both_departments(workspace, re
     assert endpoints == {
         "mentions",
         "inbox_replies",
+        "post_replies",
         "comments",
         "submissions",
         "search",
@@ -154,7 +155,8 @@ def test_run_source_reddit_lands_loads_and_builds_both_departments(workspace, re
         "where account = 'AcmeSupport' order by endpoint",
     )
     assert [row[0] for row in costs] == [
-        "comments", "inbox_replies", "login", "mentions", "submissions", "threads",
+        "comments", "inbox_replies", "login", "mentions", "post_replies", "submissions",
+        "threads",
     ]  # fmt: skip
     assert dict((e, p) for e, _, _, p in costs)["mentions"] == 7  # 6 asks and the deleted rant
     # load twice, count once: every landed thing is one row, however often it was landed

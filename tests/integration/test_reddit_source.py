@@ -155,6 +155,11 @@ def _everything_said(failure: BaseException | None, caplog) -> str:
 
 def test_pages_every_listing_with_after_and_fetches_each_thread(api, now):
     seeded = seed_support(api, now, customers=130)
+    fan = api.user("fan")
+    to_answer = api.comment(
+        fan, "thanks!", parent=seeded["answers"][0], at=now - timedelta(hours=2)
+    )
+    to_post = api.comment(fan, "great update", parent=seeded["own"], at=now - timedelta(hours=1))
     source = make_source(api)
 
     pages, result, failure = run(source, make_request(now))
@@ -163,7 +168,8 @@ def test_pages_every_listing_with_after_and_fetches_each_thread(api, now):
     assert Counter(listing_ids(pages, "mentions")) == Counter(m["name"] for m in seeded["mentions"])
     assert Counter(listing_ids(pages, "comments")) == Counter(a["name"] for a in seeded["answers"])
     assert listing_ids(pages, "submissions") == [seeded["own"]["name"]]
-    assert Counter(listing_ids(pages, "inbox_replies")) == Counter()  # nobody replied to acme
+    assert listing_ids(pages, "inbox_replies") == [to_answer["name"]]  # to its comment
+    assert listing_ids(pages, "post_replies") == [to_post["name"]]  # to its submission
     # paging: each next page asked `after` the last item of the page before
     sent = api.requests_to("mentions")
     assert len(sent) == 2 and "after" not in sent[0].params
@@ -176,9 +182,10 @@ def test_pages_every_listing_with_after_and_fetches_each_thread(api, now):
     assert len(api.requests_to("thread")) == 131
     everything = {p["name"] for p in seeded["posts"] + [seeded["own"]]}
     everything |= {c["name"] for c in seeded["mentions"] + seeded["answers"]}
+    everything |= {to_answer["name"], to_post["name"]}
     assert thread_ids(pages) == everything
     # endpoints in order; the bodies are what the server sent
-    order = ["mentions", "inbox_replies", "comments", "submissions", "threads"]
+    order = ["mentions", "inbox_replies", "post_replies", "comments", "submissions", "threads"]
     assert [p.endpoint for p in pages] == sorted((p.endpoint for p in pages), key=order.index)
     assert result.requests == len(api.requests)
     assert result.ceilings == []
@@ -209,7 +216,7 @@ def test_second_run_fetches_only_what_is_newer_than_the_watermark(api, now):
     assert failure is None
     later = api.requests[seen_before:]
     # one page per listing: paging stopped at the page that reached the watermark
-    for endpoint in ("mentions", "comments", "submissions", "inbox_replies"):
+    for endpoint in ("mentions", "inbox_replies", "post_replies", "comments", "submissions"):
         asked = [r for r in later if r.endpoint == endpoint]
         assert len(asked) == 1 and "after" not in asked[0].params, endpoint
     # what is newer than the watermark is exactly what was added
@@ -278,10 +285,11 @@ def test_another_accounts_inbox_is_not_read_and_the_gap_is_recorded(api, now):
     pages, result, failure = run(make_source(api), make_request(now, account="u/AcmeBrand"))
 
     assert failure is None
-    assert not api.requests_to("mentions") and not api.requests_to("inbox_replies")
+    inbox = ("mentions", "inbox_replies", "post_replies")
+    assert not [r for r in api.requests if r.endpoint in inbox]
     assert [r.path for r in api.requests_to("comments")] == ["/user/AcmeBrand/comments"]
     skipped = [c.split(":")[0] for c in result.ceilings if "not read" in c]
-    assert skipped == ["mentions", "inbox_replies"]
+    assert skipped == ["mentions", "inbox_replies", "post_replies"]
     assert all("log in as u/AcmeSupport, not u/AcmeBrand" in c for c in result.ceilings)
 
 
@@ -401,7 +409,7 @@ def test_429_that_never_ends_fails_this_account_clearly(api, now):
     assert "Reddit comments" in message and "u/AcmeSupport" in message
     assert "429" in message and "3 attempts" in message
     assert len(api.requests_to("comments")) == 3
-    assert {p.endpoint for p in pages} == {"mentions", "inbox_replies"}
+    assert {p.endpoint for p in pages} == {"mentions", "inbox_replies", "post_replies"}
     assert "comments" not in result.watermarks  # nothing finished there
     assert "mentions" in result.watermarks
 
