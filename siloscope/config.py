@@ -76,6 +76,58 @@ class Sources(_Strict):
     reddit: SourceKind = "api"
 
 
+_SUBREDDIT_PREFIX = re.compile(r"^/?r/", re.IGNORECASE)
+_SUBREDDIT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")
+
+
+class Reddit(_Strict):
+    """Reddit extraction: an optional keyword search, and how far threads are expanded."""
+
+    # searched for `keywords` (any of them); each subreddit is one extract of its own
+    subreddits: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+    # "load more comments" requests per thread; each is one API request
+    replace_more_limit: int = Field(default=32, ge=0, le=1000)
+
+    @field_validator("subreddits")
+    @classmethod
+    def _subreddit_names(cls, names: list[str]) -> list[str]:
+        cleaned = []
+        for name in names:
+            bare = _SUBREDDIT_PREFIX.sub("", name.strip())
+            if not _SUBREDDIT_NAME.match(bare):
+                raise ValueError(
+                    f"subreddit {name!r} is not a subreddit name (letters, digits, "
+                    "underscore; 2 to 21)"
+                )
+            cleaned.append(bare)
+        return cleaned
+
+    @field_validator("keywords")
+    @classmethod
+    def _keywords_are_plain(cls, keywords: list[str]) -> list[str]:
+        for keyword in keywords:
+            if not keyword.strip():
+                raise ValueError("a keyword is empty")
+            if '"' in keyword:
+                raise ValueError(
+                    f"keyword {keyword!r}: no double quotes (each is searched as a phrase)"
+                )
+        return [keyword.strip() for keyword in keywords]
+
+    @model_validator(mode="after")
+    def _search_needs_both(self) -> Reddit:
+        if self.subreddits and not self.keywords:
+            raise ValueError("subreddits are searched for keywords: add reddit.keywords")
+        if self.keywords and not self.subreddits:
+            raise ValueError("keywords are searched in subreddits: add reddit.subreddits")
+        return self
+
+    def search_targets(self) -> list[str]:
+        """The extract target of each subreddit search: `r/<name>`."""
+        return [f"r/{name}" for name in dict.fromkeys(self.subreddits)]
+
+
 class OrgConfig(_Strict):
     organization: str = Field(min_length=1)
     departments: list[Department] = Field(min_length=1)
@@ -83,6 +135,7 @@ class OrgConfig(_Strict):
     thresholds: Thresholds = Field(default_factory=Thresholds)
     sources: Sources = Field(default_factory=Sources)
     simulation: Simulation = Field(default_factory=Simulation)
+    reddit: Reddit = Field(default_factory=Reddit)
     rolling_window_days: int = Field(default=28, ge=1, le=3650)
     # How far back a first run (no watermark yet) fetches; the API may allow less.
     backfill_days: int = Field(default=28, ge=1, le=3650)

@@ -31,9 +31,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Builds a live API source for a platform; the DAG and the CLI each pass their own, so
-# credentials are read where the run happens (an Airflow Connection, or the environment).
-SourceFactory = Callable[[str], PageSource]
+# Builds a live API source for a platform (with the config's settings for it); the DAG and
+# the CLI each pass their own, so credentials are read where the run happens (an Airflow
+# Connection, or the environment).
+SourceFactory = Callable[[str, OrgConfig], PageSource]
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,8 @@ def plan_extract(
     until: datetime,
     platforms: tuple[str, ...] = PLATFORMS,
 ) -> list[ExtractTarget]:
-    """One target per configured (platform, account), with its watermarks from DuckDB."""
+    """One target per configured (platform, account), and one per Reddit subreddit search
+    (account `r/<name>`), each with its watermarks from DuckDB."""
     marks = _watermarks(settings, until)
     targets = []
     for department in config.departments:
@@ -102,6 +104,11 @@ def plan_extract(
             for account in department.accounts.on(platform):
                 since = marks.get((platform, account), {})
                 targets.append(ExtractTarget(platform, account, source, since))
+    if "reddit" in platforms:
+        # a keyword search is one extract per subreddit, with watermarks of its own
+        for subreddit in config.reddit.search_targets():
+            since = marks.get(("reddit", subreddit), {})
+            targets.append(ExtractTarget("reddit", subreddit, config.sources.reddit, since))
     return targets
 
 
@@ -118,7 +125,7 @@ def make_source(
         return SimulatedXSource(config)
     if live_source is None:
         raise ValueError(f"no live source for {target.platform} on this path")
-    return live_source(target.platform)
+    return live_source(target.platform, config)
 
 
 def extract(

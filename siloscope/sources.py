@@ -7,10 +7,15 @@ Connections x_default and reddit_default. They are never logged, landed or store
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ingest.pages import PageSource
+
+if TYPE_CHECKING:
+    from ingest.reddit import RedditCredentials
+    from siloscope.config import OrgConfig
 
 X_DEFAULT_BASE_URL = "https://api.twitter.com"
 # Tuning of XApiSource (ingest/x/README.md): env SILOSCOPE_X_<NAME> on the command line,
@@ -23,12 +28,15 @@ X_SOURCE_OPTIONS: dict[str, Callable[[Any], Any]] = {
     "search_query_max_chars": int,
 }
 
+# SILOSCOPE_REDDIT_<FIELD>, and SILOSCOPE_REDDIT_<FIELD>__<ACCOUNT> for an account's own app
+REDDIT_ENV_FIELDS = ("CLIENT_ID", "CLIENT_SECRET", "USERNAME", "PASSWORD")
+
 
 class MissingCredential(RuntimeError):
     pass
 
 
-def env_live_source(platform: str) -> PageSource:
+def env_live_source(platform: str, config: OrgConfig | None = None) -> PageSource:
     if platform == "x":
         from ingest.x import XApiSource
 
@@ -43,10 +51,18 @@ def env_live_source(platform: str) -> PageSource:
         )
         base_url = os.environ.get("SILOSCOPE_X_BASE_URL") or X_DEFAULT_BASE_URL
         return XApiSource(token, base_url, **options)
+    if platform == "reddit":
+        from ingest.reddit import RedditApiSource
+
+        return RedditApiSource(
+            env_reddit_credentials,
+            os.environ.get("SILOSCOPE_REDDIT_BASE_URL") or None,
+            **_reddit_settings(config),
+        )
     raise MissingCredential(f"no live source for platform {platform!r} yet")
 
 
-def airflow_live_source(platform: str) -> PageSource:
+def airflow_live_source(platform: str, config: OrgConfig | None = None) -> PageSource:
     from airflow.sdk import Connection
 
     if platform == "x":
@@ -62,7 +78,103 @@ def airflow_live_source(platform: str) -> PageSource:
             connection.extra_dejson, lambda name: f"Airflow Connection x_default, extra {name!r}"
         )
         return XApiSource(connection.password, base_url, **options)
+    if platform == "reddit":
+        from ingest.reddit import RedditApiSource
+
+        default = _optional_connection("reddit_default")
+        return RedditApiSource(
+            airflow_reddit_credentials,
+            _base_url(default) if default is not None else None,
+            **_reddit_settings(config),
+        )
     raise MissingCredential(f"no live source for platform {platform!r} yet")
+
+
+def env_reddit_credentials(account: str | None) -> RedditCredentials:
+    """An account's own SILOSCOPE_REDDIT_*__<ACCOUNT> set if it has one, else the default.
+
+    `account` is None for a subreddit search, which any login can run.
+    """
+    from ingest.reddit import RedditCredentials
+
+    suffix = ""
+    if account is not None:
+        own = "__" + re.sub(r"[^A-Z0-9]", "_", account.upper())
+        if any(os.environ.get(f"SILOSCOPE_REDDIT_{name}{own}") for name in REDDIT_ENV_FIELDS):
+            suffix = own
+    names = {name: f"SILOSCOPE_REDDIT_{name}{suffix}" for name in REDDIT_ENV_FIELDS}
+    missing = [variable for variable in names.values() if not os.environ.get(variable)]
+    if missing:
+        raise MissingCredential(
+            f"Reddit credentials missing: set {', '.join(missing)} (sources.reddit is 'api')"
+        )
+    return RedditCredentials(
+        client_id=os.environ[names["CLIENT_ID"]],
+        client_secret=os.environ[names["CLIENT_SECRET"]],
+        username=os.environ[names["USERNAME"]],
+        password=os.environ[names["PASSWORD"]],
+        user_agent=os.environ.get("SILOSCOPE_REDDIT_USER_AGENT") or None,
+    )
+
+
+def airflow_reddit_credentials(account: str | None) -> RedditCredentials:
+    """Connection reddit_<account> (lowercase) if it exists, else reddit_default.
+
+    The app's client id is the login, its secret the password; the Reddit account's
+    username and password are in the extra, with an optional user_agent.
+    """
+    from ingest.reddit import RedditCredentials
+
+    connection = None
+    if account is not None:
+        connection = _optional_connection(f"reddit_{account.lower()}")
+    connection = connection or _optional_connection("reddit_default")
+    if connection is None:
+        raise MissingCredential(
+            "Reddit credentials missing: add Airflow Connection reddit_default "
+            + (f"(or reddit_{account.lower()}) " if account else "")
+            + "(sources.reddit is 'api')"
+        )
+    extra = connection.extra_dejson
+    fields = {
+        "client_id": connection.login,
+        "client_secret": connection.password,
+        "username": extra.get("username"),
+        "password": extra.get("password"),
+    }
+    missing = [name for name, value in fields.items() if not value]
+    if missing:
+        where = {
+            "client_id": "login",
+            "client_secret": "password",
+            "username": "extra.username",
+            "password": "extra.password",
+        }
+        raise MissingCredential(
+            f"Airflow Connection {connection.conn_id}: Reddit "
+            + ", ".join(f"{name} (the {where[name]} field)" for name in missing)
+            + " missing"
+        )
+    return RedditCredentials(**fields, user_agent=extra.get("user_agent") or None)
+
+
+def _optional_connection(conn_id: str):
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        return Connection.get(conn_id)
+    except AirflowNotFoundException:
+        return None
+
+
+def _reddit_settings(config: OrgConfig | None) -> dict[str, Any]:
+    if config is None:
+        return {}
+    return {
+        "search_keywords": config.reddit.keywords,
+        "replace_more_limit": config.reddit.replace_more_limit,
+    }
 
 
 def _x_options(values: Mapping[str, Any], where: Callable[[str], str]) -> dict[str, Any]:

@@ -18,6 +18,6 @@ leaves four temp tables the loader turns into ops.rejects and ops.loaded_files:
 
 from types import ModuleType
 
-from ingest.formats import x_api_v2
+from ingest.formats import reddit_listing, x_api_v2
 
-FORMATS: dict[str, ModuleType] = {module.PLATFORM: module for module in (x_api_v2,)}
+FORMATS: dict[str, ModuleType] = {module.PLATFORM: module for module in (x_api_v2, reddit_listing)}

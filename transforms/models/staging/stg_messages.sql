@@ -44,10 +44,66 @@ twcs_messages_neutral as (
     from twcs_messages
 ),
 
+reddit_comments as (
+    select * from staging.stg_reddit__comments
+),
+
+reddit_submissions as (
+    select * from staging.stg_reddit__submissions
+),
+
+-- Reddit: the conversation is the submission; ids lose their t1_/t3_ kind prefix, so a
+-- parent_id names the parent's message_id. A deleted or removed author ([deleted],
+-- [removed]) is unknown, never a customer. Usernames are unique and never change, and
+-- author_fullname is absent from deleted items, so the lowercased name is the author id.
+reddit_things as (
+    select
+        comment_id as message_id,
+        coalesce(
+            nullif(regexp_extract(link_fullname, '^t3_([a-z0-9]+)$', 1), ''),
+            nullif(regexp_extract(context_path, '/comments/([a-z0-9]+)/', 1), '')
+        ) as conversation_id,
+        nullif(regexp_extract(parent_fullname, '^t[13]_([a-z0-9]+)$', 1), '') as parent_id,
+        author,
+        created_at,
+        body as text
+    from reddit_comments
+    union all
+    select
+        submission_id as message_id,
+        submission_id as conversation_id,
+        cast(null as varchar) as parent_id,
+        author,
+        created_at,
+        -- a link post has no selftext; the title is what people answer
+        case
+            when coalesce(selftext, '') = '' then title
+            else title || chr(10) || chr(10) || selftext
+        end as text
+    from reddit_submissions
+),
+
+reddit_messages as (
+    select
+        'reddit' as platform,
+        message_id,
+        conversation_id,
+        parent_id,
+        case when author not in ('[deleted]', '[removed]') then lower(author) end as author_id,
+        case when author not in ('[deleted]', '[removed]') then lower(author) end
+            as author_handle,
+        cast(null as boolean) as author_inbound,
+        created_at,
+        text
+    from reddit_things
+),
+
 final as (
     select * from x_messages
     union all
     select * from twcs_messages_neutral
+    union all
+    select * from reddit_messages
 )
 
 select * from final

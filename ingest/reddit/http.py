@@ -1,0 +1,241 @@
+"""HTTP for the Reddit source: credentials, hosts, retries, and the raw bodies praw parses.
+
+praw turns every answer into objects, but the landing zone wants the bytes Reddit sent.
+`CapturingSession` is the `requests.Session` under prawcore's `Requestor`: every
+successful API answer passes through it, and it keeps a copy of the body for the source
+to land. Retries live here too, below prawcore: prawcore raises at once on a 429 and
+retries 5xx with its own fixed schedule, while this session retries 429, 5xx, timeouts
+and connection errors under one bounded policy and then raises an error that prawcore
+passes up without retrying again. Pacing by X-Ratelimit-Remaining / X-Ratelimit-Reset
+is prawcore's own `RateLimiter`, which runs before each request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import requests
+
+from ingest.reddit.errors import (
+    RedditExtractError,
+    RedditRateLimitError,
+    RedditUnavailableError,
+)
+
+log = logging.getLogger(__name__)
+
+OFFICIAL_OAUTH_URL = "https://oauth.reddit.com"
+OFFICIAL_REDDIT_URL = "https://www.reddit.com"
+OFFICIAL_SHORT_URL = "https://redd.it"
+ACCESS_TOKEN_PATH = "/api/v1/access_token"
+REVOKE_TOKEN_PATH = "/api/v1/revoke_token"
+
+# prawcore's own retry statuses; answered by this session's policy instead.
+RETRY_STATUSES = frozenset({500, 502, 503, 504, 520, 522, 408})
+
+
+@dataclass(frozen=True)
+class RedditCredentials:
+    """A Reddit "script" app and the account it logs in as, read at run time.
+
+    The repr names the account only: the app's id and secret and the password are kept
+    out of every message.
+    """
+
+    client_id: str = field(repr=False)
+    client_secret: str = field(repr=False)
+    username: str
+    password: str = field(repr=False)
+    user_agent: str | None = None
+
+    def __post_init__(self) -> None:
+        missing = [
+            name
+            for name in ("client_id", "client_secret", "username", "password")
+            if not getattr(self, name)
+        ]
+        if missing:
+            raise ValueError(f"Reddit credentials without {', '.join(missing)}")
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """What must never be shown. The username is public (it is the account's name)."""
+        return (self.client_id, self.client_secret, self.password)
+
+    def agent(self, version: str) -> str:
+        # Reddit asks for "<platform>:<app id>:<version> (by u/<username>)".
+        return self.user_agent or f"python:siloscope:{version} (by u/{self.username})"
+
+
+@dataclass(frozen=True)
+class RedditHosts:
+    """Where praw sends requests: the API, the token endpoint, and short links."""
+
+    oauth_url: str = OFFICIAL_OAUTH_URL
+    reddit_url: str = OFFICIAL_REDDIT_URL
+    short_url: str = OFFICIAL_SHORT_URL
+
+    @classmethod
+    def at(cls, base_url: str | None) -> RedditHosts:
+        """One base URL for everything (a proxy or a local fake server), or the official hosts."""
+        if not base_url:
+            return cls()
+        base = base_url.rstrip("/")
+        return cls(base, base, base)
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every secret replaced by ***."""
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long to keep trying one request. `max_retries` bounds every kind of retry."""
+
+    max_retries: int = 5
+    backoff_seconds: float = 1.0
+    max_rate_limit_wait_seconds: float = 600.0
+
+    def backoff(self, retry: int) -> float:
+        return min(self.backoff_seconds * 2**retry, self.max_rate_limit_wait_seconds)
+
+
+class CapturingSession(requests.Session):
+    """The session prawcore sends through: keeps API bodies, retries, never shows secrets.
+
+    `endpoint` is set by the source to the endpoint being extracted, so counts and
+    messages name it. `transport`, when given, is the session that actually sends (its
+    proxies, certificates and adapters are kept as they are).
+    """
+
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        *,
+        timeout_seconds: float,
+        secrets: Iterable[str],
+        account: str,
+        on_attempt: Callable[[str], None] = lambda endpoint: None,
+        on_rate_limited: Callable[[str], None] = lambda endpoint: None,
+        transport: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        super().__init__()
+        self.policy = policy
+        self.timeout_seconds = timeout_seconds
+        self.secrets = [s for s in secrets if s]
+        self.account = account
+        self.on_attempt = on_attempt
+        self.on_rate_limited = on_rate_limited
+        self.transport = transport
+        self.sleep = sleep
+        self.endpoint = "login"
+        self._captured: list[bytes] = []
+
+    def take(self) -> list[bytes]:
+        """The API bodies received since the last call, oldest first."""
+        bodies, self._captured = self._captured, []
+        return bodies
+
+    def request(self, method, url, *args, **kwargs):  # type: ignore[override]
+        # prawcore passes praw's whole-second timeout; this one may be finer.
+        kwargs["timeout"] = self.timeout_seconds
+        path = urlsplit(url).path
+        is_token_request = path.endswith((ACCESS_TOKEN_PATH, REVOKE_TOKEN_PATH))
+        what = f"{method.upper()} {path}"
+        # the token is fetched lazily, inside whichever endpoint asks first
+        endpoint = "login" if is_token_request else self.endpoint
+        retry = 0
+        while True:
+            self.on_attempt(endpoint)
+            failure: RedditExtractError
+            try:
+                response = self._send(method, url, *args, **kwargs)
+            except (requests.Timeout, requests.ConnectionError) as exc:
+                kind = "timed out" if isinstance(exc, requests.Timeout) else "connection failed"
+                failure = RedditUnavailableError(
+                    self._message(endpoint, what, f"{kind} after {retry + 1} attempts: {exc}"),
+                    endpoint=endpoint,
+                )
+                wait, reason = self.policy.backoff(retry), kind
+            else:
+                status = response.status_code
+                if status == 429:
+                    self.on_rate_limited(endpoint)
+                    wait, why = self._rate_limit_wait(response, retry)
+                    failure = RedditRateLimitError(
+                        self._message(
+                            endpoint,
+                            what,
+                            f"still rate limited (HTTP 429) after {retry + 1} attempts; "
+                            f"last answer: {why}",
+                        ),
+                        endpoint=endpoint,
+                        status=429,
+                    )
+                    reason = f"HTTP 429, {why}"
+                elif status in RETRY_STATUSES:
+                    failure = RedditUnavailableError(
+                        self._message(endpoint, what, f"HTTP {status} after {retry + 1} attempts"),
+                        endpoint=endpoint,
+                        status=status,
+                    )
+                    wait, reason = self.policy.backoff(retry), f"HTTP {status}"
+                else:
+                    if is_token_request:
+                        self._remember_access_token(response)
+                    elif status == 200:
+                        self._captured.append(response.content)
+                    return response
+            if retry >= self.policy.max_retries:
+                raise failure
+            log.warning(
+                "Reddit %s for %s: %s; retry %d of %d in %.3g s",
+                endpoint,
+                self.account,
+                reason,
+                retry + 1,
+                self.policy.max_retries,
+                wait,
+            )
+            self.sleep(wait)
+            retry += 1
+
+    def _send(self, method, url, *args, **kwargs) -> requests.Response:
+        if self.transport is not None:
+            return self.transport.request(method, url, *args, **kwargs)
+        return super().request(method, url, *args, **kwargs)
+
+    def _remember_access_token(self, response: requests.Response) -> None:
+        """The bearer token is a secret too: it is redacted from every message after this."""
+        try:
+            token = json.loads(response.content).get("access_token")
+        except (ValueError, AttributeError):
+            return
+        if isinstance(token, str) and token:
+            self.secrets.append(token)
+
+    def _rate_limit_wait(self, response: requests.Response, retry: int) -> tuple[float, str]:
+        # Reddit's X-Ratelimit-Reset is seconds until the window resets, not a timestamp.
+        for header in ("retry-after", "x-ratelimit-reset"):
+            value = response.headers.get(header)
+            if value is None:
+                continue
+            try:
+                seconds = max(0.0, float(value))
+            except ValueError:
+                continue
+            wait = min(seconds, self.policy.max_rate_limit_wait_seconds)
+            return wait, f"waiting {header} {value}"
+        return self.policy.backoff(retry), "no retry-after or x-ratelimit-reset header, backing off"
+
+    def _message(self, endpoint: str, what: str, detail: str) -> str:
+        return redact(f"Reddit {endpoint} ({what}) for {self.account}: {detail}", self.secrets)
