@@ -167,12 +167,14 @@ def test_run_source_reddit_lands_loads_and_builds_both_departments(workspace, re
     deleted = query(
         workspace,
         "select message_id, author_handle, conversation_id, parent_id from staging.stg_messages "
-        f"where message_id in ('{reddit['gone']['id']}', '{reddit['modded']['id']}') order by 1",
+        f"where message_id in ('t1_{reddit['gone']['id']}', 't1_{reddit['modded']['id']}') "
+        "order by 1",
     )
+    # ids are fullnames: comments t1_, submissions t3_
     assert deleted == sorted(
         [
-            (reddit["gone"]["id"], None, reddit["posts"][0]["id"], reddit["posts"][0]["id"]),
-            (reddit["modded"]["id"], None, reddit["posts"][1]["id"], reddit["posts"][1]["id"]),
+            (f"t1_{reddit['gone']['id']}", None, *[f"t3_{reddit['posts'][0]['id']}"] * 2),
+            (f"t1_{reddit['modded']['id']}", None, *[f"t3_{reddit['posts'][1]['id']}"] * 2),
         ]
     )
     # marts: 6 customer threads + the search find; Marketing joined 3 of the 6

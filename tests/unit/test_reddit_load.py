@@ -303,18 +303,19 @@ def test_staging_maps_reddit_into_the_platform_neutral_messages(con, landing):
         "select message_id, conversation_id, parent_id, author_id, author_handle, text "
         "from staging.stg_messages where platform = 'reddit' order by message_id"
     ).fetchall()
+    # fullnames: comment (t1_) and submission (t3_) ids come from separate counters
     assert rows == [
-        ("c1", "s1", "s1", "alice", "alice", "u/AcmeSupport my order?"),
-        ("c2", "s1", "c1", "acmesupport", "acmesupport", "On it"),
-        ("c3", "s1", "c2", "alice", "alice", "thanks!"),
-        ("c4", "s1", "s1", None, None, "[deleted]"),
-        ("c5", "s1", "s1", None, None, "[removed]"),
-        ("c6", "s1", "c1", "bob", "bob", "me too"),
-        ("c7", "s1", "c1", "acmebrand", "acmebrand", "we can help"),
-        ("s1", "s1", None, "alice", "alice", "Parcel late\n\nOrdered last week"),
+        ("t1_c1", "t3_s1", "t3_s1", "alice", "alice", "u/AcmeSupport my order?"),
+        ("t1_c2", "t3_s1", "t1_c1", "acmesupport", "acmesupport", "On it"),
+        ("t1_c3", "t3_s1", "t1_c2", "alice", "alice", "thanks!"),
+        ("t1_c4", "t3_s1", "t3_s1", None, None, "[deleted]"),
+        ("t1_c5", "t3_s1", "t3_s1", None, None, "[removed]"),
+        ("t1_c6", "t3_s1", "t1_c1", "bob", "bob", "me too"),
+        ("t1_c7", "t3_s1", "t1_c1", "acmebrand", "acmebrand", "we can help"),
+        ("t3_s1", "t3_s1", None, "alice", "alice", "Parcel late\n\nOrdered last week"),
     ]
     created = con.execute(
-        "select created_at from staging.stg_messages where message_id = 's1'"
+        "select created_at from staging.stg_messages where message_id = 't3_s1'"
     ).fetchone()[0]
     assert created == datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
     kinds = dict(
@@ -323,11 +324,11 @@ def test_staging_maps_reddit_into_the_platform_neutral_messages(con, landing):
             "where platform = 'reddit'"
         ).fetchall()
     )
-    assert kinds["c4"] == kinds["c5"] == "unknown"  # deleted, removed: never customers
-    assert (kinds["c2"], kinds["c7"], kinds["c6"]) == ("org", "org", "customer")
+    assert kinds["t1_c4"] == kinds["t1_c5"] == "unknown"  # deleted, removed: never customers
+    assert (kinds["t1_c2"], kinds["t1_c7"], kinds["t1_c6"]) == ("org", "org", "customer")
     conversation = con.execute(
         "select departments_engaged, customer_messages, handoffs from marts.conversations "
-        "where platform = 'reddit' and conversation_id = 's1'"
+        "where platform = 'reddit' and conversation_id = 't3_s1'"
     ).fetchone()
     departments, customer_messages, handoffs = conversation
     assert sorted(departments) == ["Care", "Marketing"]

@@ -52,26 +52,28 @@ reddit_submissions as (
     select * from staging.stg_reddit__submissions
 ),
 
--- Reddit: the conversation is the submission; ids lose their t1_/t3_ kind prefix, so a
--- parent_id names the parent's message_id. A deleted or removed author ([deleted],
--- [removed]) is unknown, never a customer. Usernames are unique and never change, and
--- author_fullname is absent from deleted items, so the lowercased name is the author id.
+-- Reddit: the conversation is the submission. Ids are fullnames (t1_ comment, t3_
+-- submission): comments and submissions are numbered by separate counters, so bare ids
+-- could collide, and a parent_id already names its parent's fullname. A deleted or
+-- removed author ([deleted], [removed]) is unknown, never a customer. Usernames are
+-- unique and never change, and author_fullname is absent from deleted items, so the
+-- lowercased name is the author id.
 reddit_things as (
     select
-        comment_id as message_id,
+        fullname as message_id,
         coalesce(
-            nullif(regexp_extract(link_fullname, '^t3_([a-z0-9]+)$', 1), ''),
-            nullif(regexp_extract(context_path, '/comments/([a-z0-9]+)/', 1), '')
+            nullif(regexp_extract(link_fullname, '^(t3_[a-z0-9]+)$', 1), ''),
+            nullif('t3_' || regexp_extract(context_path, '/comments/([a-z0-9]+)/', 1), 't3_')
         ) as conversation_id,
-        nullif(regexp_extract(parent_fullname, '^t[13]_([a-z0-9]+)$', 1), '') as parent_id,
+        nullif(regexp_extract(parent_fullname, '^(t[13]_[a-z0-9]+)$', 1), '') as parent_id,
         author,
         created_at,
         body as text
     from reddit_comments
     union all
     select
-        submission_id as message_id,
-        submission_id as conversation_id,
+        fullname as message_id,
+        fullname as conversation_id,
         cast(null as varchar) as parent_id,
         author,
         created_at,
