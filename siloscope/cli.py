@@ -17,7 +17,7 @@ import sys
 from datetime import UTC, date, datetime, time
 
 from siloscope.config import PLATFORMS, ConfigError, load_config
-from siloscope.pipeline import ExtractFailed
+from siloscope.pipeline import ExtractFailed, describe_verdict
 from siloscope.settings import Settings
 
 
@@ -32,7 +32,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from siloscope.pipeline import describe_verdict, run_all
+    from siloscope.pipeline import run_all
     from siloscope.sources import env_live_source
 
     settings = _settings(args)
@@ -54,7 +54,7 @@ def _cmd_load(args: argparse.Namespace) -> int:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from siloscope.pipeline import build, describe_verdict, nightly_window
+    from siloscope.pipeline import build, nightly_window
     from transforms.build import BuildWindow
 
     settings = _settings(args)
@@ -138,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"siloscope: {exc}", file=sys.stderr)
         return 2
     except ExtractFailed as exc:
+        if exc.verdict:  # the accounts that worked were built: say what they show
+            print(describe_verdict(exc.verdict))
         print(f"siloscope: {exc}", file=sys.stderr)
         return 1
 

@@ -236,15 +236,18 @@ def run_all(
     load(settings)
     row = build(settings, config, nightly_window(config, until))
     if failures:
-        raise ExtractFailed(failures)
+        raise ExtractFailed(failures, row)
     return row
 
 
 class ExtractFailed(RuntimeError):
-    def __init__(self, failures: list[str]):
+    """Some accounts failed; the others were loaded and built, and `verdict` holds the result."""
+
+    def __init__(self, failures: list[str], verdict: dict[str, Any] | None = None):
         super().__init__(
             "extract failed for "
             + "; ".join(failures)
             + " (what landed was loaded and built; fix and re-run to fill the gap)"
         )
         self.failures = failures
+        self.verdict = verdict or {}
