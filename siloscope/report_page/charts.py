@@ -157,7 +157,8 @@ def network_chart(data: ReportData) -> str:
     for edge in data.network_edges:
         (x1, y1), (x2, y2) = position[edge["department_a"]], position[edge["department_b"]]
         shared = edge["co_handled_conversations"]
-        stroke = 2 + 12 * shared / most_shared
+        # against at least ten, so a handful of shared conversations never looks like a lot
+        stroke = 2 + 12 * shared / max(most_shared, 10)
         label = (
             f"{edge['department_a']} and {edge['department_b']}: "
             f"{shared} conversations handled together"
@@ -468,9 +469,10 @@ def _line_chart(
     verdicts: list[str] | None = None,
 ) -> str:
     """Shares (0..1) over nights; series are (label, colour, dash, values per date)."""
-    width, height = 820, 340 if verdicts else 300
+    note_space = 22 if len(dates) == 1 else 0
+    width, height = 820, (340 if verdicts else 300) + note_space
     left, right, top = 56, 210, 60 if verdicts else 24
-    bottom = height - 40
+    bottom = height - 40 - note_space
     plot_width = width - left - right
     values = [v for _, _, _, vs in series for v in vs if v is not None]
     highest = max([*values, threshold[1] if threshold else 0, 0.01]) * 1.08
@@ -535,6 +537,16 @@ def _line_chart(
                 )
             )
             legend_y += 16
+    if len(dates) == 1:
+        parts.append(
+            _text(
+                left,
+                height - 8,
+                "One nightly snapshot so far: a point is added each night.",
+                fill=MUTED,
+                font_size=12,
+            )
+        )
     if threshold:
         name, value = threshold
         parts.append(

@@ -106,6 +106,23 @@ def test_a_new_publish_switches_the_stable_paths_and_keeps_the_old_release(sourc
         )
 
 
+def test_a_connection_opened_after_a_publish_sees_it_while_an_older_one_stays_open(
+    source, tmp_path
+):
+    root = tmp_path / "published"
+    first = publish(source, root, "Acme")
+    held = duckdb.connect(str(published_database(root)), read_only=True)
+    try:
+        second = publish(source, root, "Acme")
+        with duckdb.connect(str(published_database(root)), read_only=True) as fresh:
+            assert fresh.execute("select release from meta.publication").fetchone()[0] == (
+                second.release
+            )
+        assert held.execute("select release from meta.publication").fetchone()[0] == (first.release)
+    finally:
+        held.close()
+
+
 def test_old_releases_are_pruned_but_the_current_one_never(source, tmp_path):
     root = tmp_path / "published"
     releases = [publish(source, root, "Acme", keep=2).release for _ in range(5)]
