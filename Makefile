@@ -45,8 +45,19 @@ run: $(AIRFLOW_HOME)/.migrated
 		|| (tail -n 60 $(AIRFLOW_HOME)/last-run.log; echo "make run: the DAG failed; full log in $(AIRFLOW_HOME)/last-run.log"; exit 1)
 	@echo "DAG run siloscope_nightly $(RUN_DATE) succeeded (log: $(AIRFLOW_HOME)/last-run.log)"
 	@$(VENV)/bin/siloscope report
+	@echo
+	@echo "Report page: $(dir $(SILOSCOPE_DB))report.html"
+	@echo "Dashboards read: $(dir $(SILOSCOPE_DB))published/ (siloscope.duckdb, parquet/<mart>/)"
 
-test: $(VENV)/.installed
+# The report page is tested in Debian's chromium; CI starts from a bare Debian machine as
+# root, so the test set-up installs it when it is missing.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+$(CHROMIUM):
+	$(SUDO) apt-get update -q
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+
+test: $(VENV)/.installed $(CHROMIUM)
 	$(VENV)/bin/pytest
 
 lint: $(VENV)/.installed

@@ -1,4 +1,5 @@
-"""Siloscope's nightly run: extract every department account, load, build the marts.
+"""Siloscope's nightly run: extract every department account, load, build the marts,
+publish them for dashboards and draw the report page.
 
 Thin on purpose: the scheduler parses this file every few seconds, so it imports only
 airflow.sdk; the steps live in siloscope.pipeline and import their libraries inside.
@@ -92,6 +93,26 @@ def siloscope_nightly():
         config = load_config(settings.config_path)
         return build_marts(settings, config, nightly_window(config, _interval_end(context)))
 
+    # Reads the working database, so it queues behind the writers in their pool.
+    @task(pool=DUCKDB_POOL)
+    def publish() -> str:
+        from siloscope.config import load_config
+        from siloscope.pipeline import publish as publish_marts
+        from siloscope.settings import Settings
+
+        settings = Settings.resolve()
+        return publish_marts(settings, load_config(settings.config_path)).describe()
+
+    # Reads only the published copy, which no writer ever locks.
+    @task
+    def report_page() -> str:
+        from siloscope.config import load_config
+        from siloscope.pipeline import report_page as write_report_page
+        from siloscope.settings import Settings
+
+        settings = Settings.resolve()
+        return str(write_report_page(settings, load_config(settings.config_path)))
+
     # Downstream of every extract too: a failed account fails the run visibly, after the
     # others were loaded and built.
     @task
@@ -111,6 +132,12 @@ def siloscope_nightly():
     loaded >> verdict
     summary = summarize(verdict)
     extracted >> summary
+    # Only a finished night is published: every account extracted and the build done.
+    # A check between build and publish slots in here: `verdict >> validate() >> published`.
+    published = publish()
+    extracted >> published
+    verdict >> published
+    published >> report_page()
 
 
 siloscope_nightly()

@@ -3,7 +3,8 @@
     siloscope run   --config FILE --db FILE [--source x] [--date YYYY-MM-DD]
     siloscope load  --config FILE --db FILE
     siloscope build --config FILE --db FILE --window all|rolling [--date YYYY-MM-DD]
-    siloscope report --db FILE
+    siloscope publish --config FILE --db FILE [--to DIR]
+    siloscope report --db FILE [--html PATH]
     siloscope import twcs PATH --config FILE --db FILE
 
 Credentials for live APIs come from environment variables (SILOSCOPE_X_BEARER_TOKEN, ...).
@@ -15,9 +16,11 @@ import argparse
 import logging
 import sys
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 
 from siloscope.config import PLATFORMS, ConfigError, load_config
 from siloscope.pipeline import ExtractFailed, describe_verdict
+from siloscope.publish import PublishRefused
 from siloscope.settings import Settings
 
 
@@ -67,10 +70,34 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_publish(args: argparse.Namespace) -> int:
+    from siloscope.publish import publish
+
+    settings = _settings(args)
+    config = load_config(settings.config_path)
+    target = Path(args.to) if args.to else settings.published_root
+    print(publish(settings.db_path, target, config.organization).describe())
+    return 0
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from siloscope.report import terminal_report
 
-    print(terminal_report(_settings(args)))
+    settings = _settings(args)
+    if args.html:
+        from siloscope.report_page import write_report_page
+
+        if not settings.db_path.exists():
+            print(f"siloscope: no database at {settings.db_path}", file=sys.stderr)
+            return 1
+        organization = (
+            load_config(settings.config_path).organization
+            if settings.config_path.exists()
+            else None
+        )
+        print(f"report page: {write_report_page(settings.db_path, args.html, organization)}")
+        return 0
+    print(terminal_report(settings))
     return 0
 
 
@@ -99,7 +126,7 @@ def _parser() -> argparse.ArgumentParser:
         )
         return sub
 
-    run = add("run", "extract, load and build: the nightly job without Airflow")
+    run = add("run", "extract, load, build, publish: the nightly job without Airflow")
     run.add_argument("--source", choices=PLATFORMS, help="one platform only")
     run.add_argument("--date", help="run as of midnight UTC of this day (default: today)")
     run.set_defaults(handler=_cmd_run)
@@ -111,7 +138,14 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--window", choices=("all", "rolling"), default="all")
     build.add_argument("--date", help="end of the rolling window, midnight UTC (default: today)")
     build.set_defaults(handler=_cmd_build)
+    publish = add("publish", "copy the built marts to where dashboards read them (+ Parquet)")
+    publish.add_argument(
+        "--to", help="published folder (default: $SILOSCOPE_PUBLISHED, else published/ by the DB)"
+    )
+    publish.set_defaults(handler=_cmd_publish)
+
     report = add("report", "print the latest verdict, glue department and department table")
+    report.add_argument("--html", help="write the report page (self-contained HTML) here instead")
     report.set_defaults(handler=_cmd_report)
 
     importing = commands.add_parser("import", help="import a file in a public dataset's format")
@@ -140,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     except ExtractFailed as exc:
         if exc.verdict:  # the accounts that worked were built: say what they show
             print(describe_verdict(exc.verdict))
+        print(f"siloscope: {exc}", file=sys.stderr)
+        return 1
+    except PublishRefused as exc:
         print(f"siloscope: {exc}", file=sys.stderr)
         return 1
 

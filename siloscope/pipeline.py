@@ -7,6 +7,8 @@ tasks and a data engineer can run any step from a shell without Airflow.
     extract  one (platform, account): response pages into the landing zone
     load     the one DuckDB writer: new landing files into raw.*, rejects into ops.rejects
     build    staging and marts for a window (transforms/)
+    publish  a finished build's marts, copied where dashboards read them (siloscope.publish)
+    report   the report page, drawn from the published copy (siloscope.report_page)
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ingest.landing import LandingZone, extract_to_landing
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
     import duckdb
 
     from ingest.load import LoadReport
+    from siloscope.publish import Publication
     from transforms.build import BuildWindow
 
 log = logging.getLogger(__name__)
@@ -217,6 +221,23 @@ def describe_verdict(row: dict[str, Any]) -> str:
     )
 
 
+def publish(settings: Settings, config: OrgConfig) -> Publication:
+    """Copy the finished build's marts to the published root; dashboards read only there."""
+    from siloscope.publish import publish as publish_release
+
+    return publish_release(settings.db_path, settings.published_root, config.organization)
+
+
+def report_page(settings: Settings, config: OrgConfig) -> Path:
+    """The report page, drawn from the published copy: it shows what dashboards show."""
+    from siloscope.publish import published_database
+    from siloscope.report_page import write_report_page
+
+    return write_report_page(
+        published_database(settings.published_root), settings.report_path, config.organization
+    )
+
+
 def run_all(
     settings: Settings,
     run_id: str,
@@ -224,7 +245,8 @@ def run_all(
     platforms: tuple[str, ...] = PLATFORMS,
     live_source: SourceFactory | None = None,
 ) -> dict[str, Any]:
-    """Every step in order, without Airflow: plan, extract each account, load, build."""
+    """Every step in order, without Airflow: plan, extract each account, load, build,
+    then publish and draw the report page if every account was extracted."""
     config = load_config(settings.config_path)
     failures = []
     for target in plan_extract(settings, config, until, platforms):
@@ -237,6 +259,8 @@ def run_all(
     row = build(settings, config, nightly_window(config, until))
     if failures:
         raise ExtractFailed(failures, row)
+    publish(settings, config)
+    report_page(settings, config)
     return row
 
 
@@ -247,7 +271,8 @@ class ExtractFailed(RuntimeError):
         super().__init__(
             "extract failed for "
             + "; ".join(failures)
-            + " (what landed was loaded and built; fix and re-run to fill the gap)"
+            + " (what landed was loaded and built, but not published; fix and re-run to "
+            "fill the gap)"
         )
         self.failures = failures
         self.verdict = verdict or {}

@@ -1,4 +1,4 @@
-"""Where things are: the config file, the DuckDB file and the landing zone.
+"""Where things are: the config file, the DuckDB file, the landing zone, what is published.
 
 Read at run time from the environment (never at import), so one variable switches a
 deployment between local files and object storage without a code edit.
@@ -35,3 +35,13 @@ class Settings:
         db = Path(db_path or os.environ.get("SILOSCOPE_DB") or DEFAULT_DB)
         landing = landing_root or os.environ.get("SILOSCOPE_LANDING") or str(db.parent / "landing")
         return cls(config, db, landing)
+
+    @property
+    def published_root(self) -> Path:
+        """What dashboards read: $SILOSCOPE_PUBLISHED, else `published/` beside the DB."""
+        return Path(os.environ.get("SILOSCOPE_PUBLISHED") or self.db_path.parent / "published")
+
+    @property
+    def report_path(self) -> Path:
+        """The nightly report page: $SILOSCOPE_REPORT, else `report.html` beside the DB."""
+        return Path(os.environ.get("SILOSCOPE_REPORT") or self.db_path.parent / "report.html")

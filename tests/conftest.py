@@ -10,5 +10,11 @@ REPO = Path(__file__).resolve().parents[1]
 os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="siloscope-airflow-")
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-for name in ("SILOSCOPE_CONFIG", "SILOSCOPE_DB", "SILOSCOPE_LANDING"):
+for name in (
+    "SILOSCOPE_CONFIG",
+    "SILOSCOPE_DB",
+    "SILOSCOPE_LANDING",
+    "SILOSCOPE_PUBLISHED",
+    "SILOSCOPE_REPORT",
+):
     os.environ.pop(name, None)

@@ -81,7 +81,8 @@ def test_nightly_dag_has_tags_retries_and_a_schedule(nightly):
 
 
 def test_every_duckdb_writer_shares_the_one_slot_pool(nightly):
-    writers = {"plan", "load", "build"}
+    # publish only reads the working database, but a read cannot open it while a writer has it
+    writers = {"plan", "load", "build", "publish"}
     assert {t.task_id for t in nightly.tasks if t.pool == "siloscope_duckdb"} == writers
     extract = nightly.get_task("extract")
     assert extract.pool != "siloscope_duckdb"
@@ -93,3 +94,11 @@ def test_one_extract_task_per_account_by_dynamic_mapping(nightly):
     assert isinstance(nightly.get_task("extract"), MappedOperator)
     assert nightly.get_task("load").trigger_rule == "all_done"
     assert "extract" in nightly.get_task("summarize").upstream_task_ids
+
+
+def test_only_a_finished_night_is_published_and_the_page_drawn_from_it(nightly):
+    publish = nightly.get_task("publish")
+    upstream = publish.get_flat_relative_ids(upstream=True)
+    assert {"build", "extract", "load"} <= upstream
+    assert publish.trigger_rule == "all_success"
+    assert nightly.get_task("report_page").upstream_task_ids == {"publish"}

@@ -76,6 +76,23 @@ def test_the_dag_fills_raw_staging_and_marts(first_night):
     assert first_night["ops.extract_runs"] == 5
 
 
+def test_the_night_is_published_for_dashboards_and_drawn_as_a_page(workspace, first_night):
+    published = workspace / "published" / "siloscope.duckdb"
+    with duckdb.connect(str(published), read_only=True) as con:
+        marts = con.execute(
+            "select table_name from duckdb_tables() where schema_name = 'marts'"
+        ).fetchall()
+        for (mart,) in marts:
+            rows = con.execute(f"select count(*) from marts.{mart}").fetchone()[0]
+            assert rows == first_night[f"marts.{mart}"], mart
+    assert len(marts) == 6
+    assert sorted(p.name for p in (workspace / "published" / "parquet").iterdir()) == sorted(
+        m for (m,) in marts
+    )
+    page = (workspace / "report.html").read_text()
+    assert 'data-verdict="glued"' in page and "Customer Care is the glue" in page
+
+
 def test_the_planted_glue_department_is_found(workspace, first_night):
     with duckdb.connect(str(workspace / "siloscope.duckdb"), read_only=True) as con:
         verdict, glue, start, end = con.execute(

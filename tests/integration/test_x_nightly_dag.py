@@ -246,6 +246,8 @@ def test_night_two_fails_the_broken_account_and_loads_the_other(workspace, night
     assert states[f"x/{care}"] == "success"
     assert (states["load"], states["build"]) == ("success", "success")
     assert states["summarize"] == "upstream_failed"
+    # dashboards keep the last complete night
+    assert (states["publish"], states["report_page"]) == ("upstream_failed", "upstream_failed")
 
     posts = {post_id for (post_id,) in query(db(workspace), "select id from raw.x_posts")}
     assert later["care"].post_ids <= posts
