@@ -26,6 +26,7 @@ from ingest.reddit.errors import (
     RedditRateLimitError,
     RedditUnavailableError,
 )
+from ingest.retry_policy import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -94,18 +95,6 @@ def redact(text: str, secrets: Iterable[str]) -> str:
     for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
         text = text.replace(secret, "***")
     return text
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How long to keep trying one request. `max_retries` bounds every kind of retry."""
-
-    max_retries: int = 5
-    backoff_seconds: float = 1.0
-    max_rate_limit_wait_seconds: float = 600.0
-
-    def backoff(self, retry: int) -> float:
-        return min(self.backoff_seconds * 2**retry, self.max_rate_limit_wait_seconds)
 
 
 class CapturingSession(requests.Session):

@@ -12,11 +12,11 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import requests
 import tweepy
 
+from ingest.retry_policy import RetryPolicy
 from ingest.x.errors import (
     XAuthError,
     XExtractError,
@@ -92,18 +92,6 @@ def install_tweepy_log_redaction() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(existing, _RedactBearerTokens) for existing in logger.filters):
             logger.addFilter(_RedactBearerTokens())
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How long to keep trying one request. `max_retries` bounds every kind of retry."""
-
-    max_retries: int = 5
-    backoff_seconds: float = 1.0
-    max_rate_limit_wait_seconds: float = 900.0
-
-    def backoff(self, retry: int) -> float:
-        return min(self.backoff_seconds * 2**retry, self.max_rate_limit_wait_seconds)
 
 
 class RequestRunner:
