@@ -40,6 +40,7 @@ SCHEMA_SQL = """
 create schema if not exists ops;
 create table if not exists ops.validations (
     run_id varchar not null,          -- the DAG run id, or cli__<date> / validate__<time>
+    night timestamptz,                -- the nightly run's interval end; null: `siloscope validate`
     suite varchar not null,           -- the table validated, e.g. staging.stg_messages
     expectation varchar not null,     -- e.g. expect_column_values_to_not_be_null(column=author_id)
     expectation_type varchar not null,
@@ -254,12 +255,19 @@ def _missing_table(suite: TableSuite) -> ExpectationOutcome:
     )
 
 
-def record(con: duckdb.DuckDBPyConnection, report: ValidationReport, inputs: SuiteInputs) -> None:
-    """Replace this run's rows: a retried run of the same night is validated afresh."""
+def record(
+    con: duckdb.DuckDBPyConnection,
+    report: ValidationReport,
+    inputs: SuiteInputs,
+    night: datetime | None,
+) -> None:
+    """Add this validation's rows. A night run again replaces that night's rows, as it
+    replaces its extract runs and loaded files; `siloscope validate` only adds."""
     con.execute(SCHEMA_SQL)
     rows = [
         (
             report.run_id,
+            night,
             o.suite,
             o.expectation,
             o.expectation_type,
@@ -279,9 +287,11 @@ def record(con: duckdb.DuckDBPyConnection, report: ValidationReport, inputs: Sui
     ]
     con.execute("begin transaction")
     try:
+        if night is not None:
+            con.execute("delete from ops.validations where night = ?", [night])
         con.execute("delete from ops.validations where run_id = ?", [report.run_id])
         con.executemany(
-            "insert into ops.validations values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into ops.validations values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
         con.execute("commit")
@@ -294,6 +304,7 @@ def validate_database(
     db_path: Path,
     config: OrgConfig,
     run_id: str,
+    night: datetime | None = None,
     quality_dir: Path | None = None,
     suites_for=table_suites,
 ) -> ValidationReport:
@@ -311,5 +322,5 @@ def validate_database(
     outcomes += [_missing_table(suite) for suite, frame in frames if frame is None]
     report = ValidationReport(run_id, validated_at, outcomes, data_docs)
     with duckdb.connect(str(db_path)) as con:
-        record(con, report, inputs)
+        record(con, report, inputs, night)
     return report
