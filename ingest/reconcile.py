@@ -10,6 +10,10 @@ recorded in ops.loaded_files. Taking "fetched" from the loader too would let a r
 dropped balance its own books. A page the loader never loaded counts its records as
 fetched and nothing else, so it shows as well.
 
+Where the manifest of a complete run carries the extractor's own per-endpoint counts
+(posts and included posts, counted as the source served them), they must match the
+landed pages too: a record lost between the API and the landing zone shows there.
+
 A page the loader refused whole (not JSON, not a page of its format) is kept in
 ops.rejects with its body: its records count as rejected. A page that is not JSON cannot
 be counted and adds no records; it shows in `pages_refused`.
@@ -43,6 +47,7 @@ create table if not exists ops.reconciliations (
     pages integer,                    -- landed pages the manifest lists
     pages_not_loaded integer,         -- of those, never loaded (their records count as lost)
     pages_refused integer,            -- refused whole by the loader, kept in ops.rejects
+    records_extracted bigint,         -- as the extractor counted them; null: not counted
     records_fetched bigint,           -- counted on the landed pages
     records_loaded bigint,
     records_rejected bigint,
@@ -110,6 +115,7 @@ class Reconciliation:
     records_loaded: int = 0
     records_rejected: int = 0
     records_duplicate: int = 0
+    records_extracted: int | None = None
     problem: str | None = None
     countable: bool = True
 
@@ -134,8 +140,13 @@ class Reconciliation:
         return f"{self.subject}: {books}" + (f": {self.problem}" if self.problem else "")
 
 
-def _problem(counts: dict[str, int]) -> str | None:
+def _problem(counts: dict[str, int], extracted: int | None) -> str | None:
     problems = []
+    if extracted is not None and extracted != counts["records_fetched"]:
+        problems.append(
+            f"the extractor counted {extracted} record(s), the landed pages hold "
+            f"{counts['records_fetched']}"
+        )
     accounted = counts["records_loaded"] + counts["records_rejected"] + counts["records_duplicate"]
     if counts["records_fetched"] != accounted:
         gap = counts["records_fetched"] - accounted
@@ -204,16 +215,21 @@ def reconcile_runs(
         "(manifest varchar, platform varchar, url varchar, sha256 varchar, fetched bigint)"
     )
     changed: dict[str, str] = {}
+    extracted: dict[str, int] = {}
     for manifest_url, manifest_sha, platform, *_ in runs:
         body = landing.read(manifest_url)
         manifest = Manifest.from_json(body)
         if hashlib.sha256(body).hexdigest() != manifest_sha:
             changed[manifest_url] = "the manifest changed after it was loaded: load again"
+        if manifest.complete and manifest.endpoints:
+            extracted[manifest_url] = sum(
+                counts.get("posts", 0) + counts.get("included_posts", 0)
+                for counts in manifest.endpoints.values()
+            )
         run_dir = posixpath.dirname(manifest_url)
-        con.executemany(
-            "insert into _reconciled_pages values (?, ?, ?, ?, null)",
-            [(manifest_url, platform, f"{run_dir}/{p.file}", p.sha256) for p in manifest.pages],
-        )
+        landed = [(manifest_url, platform, f"{run_dir}/{p.file}", p.sha256) for p in manifest.pages]
+        if landed:  # a run that failed before its first page landed nothing
+            con.executemany("insert into _reconciled_pages values (?, ?, ?, ?, null)", landed)
     urls = [url for (url,) in con.execute("select url from _reconciled_pages").fetchall()]
     _read_pages(con, urls)
     uncountable = set()
@@ -243,7 +259,7 @@ def reconcile_runs(
             "records_duplicate": 0,
         }
         found = {k: v for k, v in found.items() if k != "manifest"}
-        problem = changed.get(manifest_url) or _problem(found)
+        problem = changed.get(manifest_url) or _problem(found, extracted.get(manifest_url))
         countable = platform not in uncountable
         if not countable:
             problem = f"the {platform} page format has no FETCHED_RECORDS_SQL: not reconciled"
@@ -255,6 +271,7 @@ def reconcile_runs(
                 source,
                 run_id,
                 run_until,
+                records_extracted=extracted.get(manifest_url),
                 problem=problem,
                 countable=countable,
                 **{k: int(v) for k, v in found.items()},
@@ -274,7 +291,7 @@ def _record(con: duckdb.DuckDBPyConnection, results: list[Reconciliation]) -> No
             con.execute("delete from ops.reconciliations where manifest = ?", [r.manifest])
             con.execute(
                 "insert into ops.reconciliations "
-                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
                 [
                     r.manifest,
                     r.platform,
@@ -285,6 +302,7 @@ def _record(con: duckdb.DuckDBPyConnection, results: list[Reconciliation]) -> No
                     r.pages,
                     r.pages_not_loaded,
                     r.pages_refused,
+                    r.records_extracted,
                     r.records_fetched,
                     r.records_loaded,
                     r.records_rejected,

@@ -39,15 +39,21 @@ def page(*posts: dict, **sections) -> bytes:
 
 
 class Pages:
+    """Serves fixed bodies; `counted`: the posts the source says it served, if it counts."""
+
     platform = "x"
 
-    def __init__(self, *bodies: bytes):
-        self.bodies = bodies
+    def __init__(self, *bodies: bytes, counted: int | None = None, fail_with=None):
+        self.bodies, self.counted, self.fail_with = bodies, counted, fail_with
 
     def pages(self, request, result):
         for body in self.bodies:
             result.requests += 1
             yield ResponsePage("mentions", body)
+        if self.fail_with:
+            raise self.fail_with
+        if self.counted is not None:
+            result.endpoint("mentions").posts = self.counted
 
 
 @pytest.fixture
@@ -125,6 +131,19 @@ def test_a_record_the_loader_drops_fails_reconciliation_with_the_numbers(con, la
     ).fetchall() == [(3, 2, False, "1 record(s) unaccounted for")]
 
 
+def test_the_extractors_own_count_must_match_the_landed_pages(con, landing):
+    extract_to_landing(Pages(page(post("101")), counted=1), REQUEST, landing, "run-1", "test")
+    load_landing(con, landing)
+    [result] = reconcile_runs(con, landing, UNTIL)
+    assert (result.records_extracted, result.records_fetched, result.balanced) == (1, 1, True)
+    # the source served two posts, one of them never reached the landing zone
+    extract_to_landing(Pages(page(post("101")), counted=2), REQUEST, landing, "run-2", "test")
+    load_landing(con, landing)
+    with pytest.raises(ReconciliationFailed) as failed:
+        reconcile_runs(con, landing, UNTIL)
+    assert "the extractor counted 2 record(s), the landed pages hold 1" in str(failed.value)
+
+
 def test_a_page_never_loaded_counts_its_records_as_lost(con, landing):
     extract_to_landing(
         Pages(page(post("101")), page(post("102"), post("103"))), REQUEST, landing, "run-1", "test"
@@ -137,6 +156,14 @@ def test_a_page_never_loaded_counts_its_records_as_lost(con, landing):
         failed.value
     )
     assert "2 record(s) unaccounted for; 1 of 2 page(s) never loaded" in str(failed.value)
+
+
+def test_a_run_that_landed_nothing_balances_at_zero(con, landing):
+    with pytest.raises(RuntimeError):
+        extract_to_landing(Pages(fail_with=RuntimeError("401")), REQUEST, landing, "r", "test")
+    load_landing(con, landing)
+    [result] = reconcile_runs(con, landing, UNTIL)
+    assert (result.pages, result.records_fetched, result.balanced) == (0, 0, True)
 
 
 def test_reconciling_a_night_again_replaces_its_rows(con, landing):
