@@ -194,3 +194,20 @@ def test_validate_refuses_a_database_with_nothing_built(tmp_path, capsys):
     code = main(["validate", "--config", str(REPO / "config" / "acme.yaml"), "--db", str(db)])
     assert code == 1
     assert "nothing built yet" in capsys.readouterr().err
+
+
+def test_a_missing_mart_or_column_fails_validation_with_the_reason(copy_of_clean_run, capsys):
+    config, db = copy_of_clean_run
+    code, error, rows = corrupt_and_validate(
+        config,
+        db,
+        "drop table marts.brokerage; alter table marts.conversations drop column handoffs",
+        capsys,
+    )
+    assert code == 1
+    assert failed(rows) == {
+        ("marts.brokerage", "table_exists", True),
+        ("marts.conversations", "expect_column_values_to_be_between", True),
+    }
+    assert "marts.brokerage does not exist" in error
+    assert 'The column "handoffs" in BatchData does not exist' in error

@@ -6,9 +6,10 @@ expectation would fail), validated by one Checkpoint per table, and the outcomes
 to ops.validations in one short write. DuckDB allows one writing process: the file is
 held only while reading and while writing the outcomes, never while GX computes.
 
-The GX project lives in <quality dir>/gx (a file context: the suites as last run and every
-validation result, so the Data Docs keep the history); the Data Docs site is
-<quality dir>/docs/index.html. The quality dir defaults to quality/ beside the database.
+The Data Docs site is <quality dir>/index.html, GX's JSON validation results (the
+history the site lists) <quality dir>/results/; the quality dir is quality/ beside the
+database. Each table is read whole into memory: fine for a 28-day window of one company's
+conversations; a much larger staging table would want sampling or a SQL engine.
 """
 
 from __future__ import annotations
@@ -105,13 +106,23 @@ def _describe_expectation(expectation_type: str, kwargs: dict) -> str:
     return f"{expectation_type}({', '.join(arguments)})"
 
 
+def _error(exception_info: dict) -> str | None:
+    """GX nests what went wrong per metric when a metric failed, else gives it flat."""
+    found = [exception_info, *(v for v in exception_info.values() if isinstance(v, dict))]
+    messages = [
+        str(info.get("exception_message"))
+        for info in found
+        if info.get("raised_exception") and info.get("exception_message")
+    ]
+    return "; ".join(dict.fromkeys(messages)) or None
+
+
 def _outcome(suite: str, result) -> ExpectationOutcome:
     config = result.expectation_config
     kwargs = _json_value(dict(config.kwargs))
     kwargs.pop("batch_id", None)
     details = result.result or {}
-    exception = result.exception_info or {}
-    error = exception.get("exception_message") if exception.get("raised_exception") else None
+    error = _error(result.exception_info or {})
     observed = details.get("observed_value")
     return ExpectationOutcome(
         suite=suite,
@@ -146,9 +157,10 @@ def _read_inputs(
         }
         if "config.build_window" not in tables:
             raise NothingToValidate(f"{db_path}: nothing built yet: run `siloscope build` first")
-        window_start, window_end = con.execute(
-            "select window_start, window_end from config.build_window"
-        ).fetchone()
+        window = con.execute("select window_start, window_end from config.build_window").fetchone()
+        if window is None:
+            raise NothingToValidate(f"{db_path}: config.build_window is empty: build again")
+        window_start, window_end = window
         inputs = SuiteInputs.of(config, window_start, window_end, validated_at)
         frames = [
             (suite, con.execute(suite.query).df() if suite.table in tables else None)
@@ -290,10 +302,12 @@ def record(
         if night is not None:
             con.execute("delete from ops.validations where night = ?", [night])
         con.execute("delete from ops.validations where run_id = ?", [report.run_id])
-        con.executemany(
-            "insert into ops.validations values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
+        if rows:
+            con.executemany(
+                "insert into ops.validations "
+                "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -308,7 +322,7 @@ def validate_database(
     quality_dir: Path | None = None,
     suites_for=table_suites,
 ) -> ValidationReport:
-    """Validate every suite's table in `db_path`; the report says what failed, nothing raises.
+    """Validate every suite's table in `db_path`; a failed expectation is reported, not raised.
 
     The outcomes are in ops.validations when this returns, whatever they are.
     """
