@@ -129,8 +129,8 @@ def test_a_null_author_in_staging_fails_validation(copy_of_clean_run, capsys):
     assert code == 1
     assert failed(rows) == {("staging.stg_messages", "expect_column_values_to_not_be_null", True)}
     assert (
-        "staging.stg_messages: expect_column_values_to_not_be_null(column=author_id): "
-        "1 unexpected of" in error
+        "staging.stg_messages: expect_column_values_to_not_be_null(column=author_id, "
+        "row_condition=platform != reddit): 1 unexpected of" in error
     )
     [row] = [r for r in rows if not r["success"]]
     assert row["unexpected_count"] == 1

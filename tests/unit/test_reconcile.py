@@ -131,7 +131,7 @@ def test_a_record_the_loader_drops_fails_reconciliation_with_the_numbers(con, la
     ).fetchall() == [(3, 2, False, "1 record(s) unaccounted for")]
 
 
-def test_the_extractors_own_count_must_match_the_landed_pages(con, landing):
+def test_the_landed_pages_hold_at_least_what_the_extractor_counted(con, landing):
     extract_to_landing(Pages(page(post("101")), counted=1), REQUEST, landing, "run-1", "test")
     load_landing(con, landing)
     [result] = reconcile_runs(con, landing, UNTIL)
@@ -141,7 +141,12 @@ def test_the_extractors_own_count_must_match_the_landed_pages(con, landing):
     load_landing(con, landing)
     with pytest.raises(ReconciliationFailed) as failed:
         reconcile_runs(con, landing, UNTIL)
-    assert "the extractor counted 2 record(s), the landed pages hold 1" in str(failed.value)
+    assert "the extractor counted 2 record(s), the landed pages hold only 1" in str(failed.value)
+    # a source may leave out what it knows the loader rejects: fewer is no loss
+    extract_to_landing(Pages(page(post("101")), counted=0), REQUEST, landing, "run-3", "test")
+    load_landing(con, landing)
+    [result] = reconcile_runs(con, landing, UNTIL)
+    assert (result.records_extracted, result.records_fetched, result.balanced) == (0, 1, True)
 
 
 def test_a_page_never_loaded_counts_its_records_as_lost(con, landing):
@@ -201,3 +206,33 @@ def test_the_command_line_run_stops_at_a_mismatch_before_building(tmp_path, monk
         ).fetchall()
     assert built == 0
     assert balanced == [(False, 1), (True, 4)]
+
+
+def test_reddit_things_are_counted_nested_replies_included_more_stubs_not(con, tmp_path):
+    from tests.unit.test_reddit_load import GOOD_PAGES, body, comment, listing
+    from tests.unit.test_reddit_load import REQUEST as REDDIT_REQUEST
+    from tests.unit.test_reddit_load import UNTIL as REDDIT_UNTIL
+    from tests.unit.test_reddit_load import Pages as RedditPages
+
+    broken = body(
+        listing(
+            comment("ok1", "alice", "fine", 1, "t3_s1", "t3_s1"),
+            comment("badparent", "bob", "b", 1, "s1", "t3_s1"),
+            {"kind": "t4", "data": {"id": "m1", "author": "bob", "body": "private"}},
+            "not a thing",
+        )
+    )
+    landing = LandingZone(str(tmp_path / "reddit-landing"))
+    pages = RedditPages(*GOOD_PAGES, ("comments", broken))
+    extract_to_landing(pages, REDDIT_REQUEST, landing, "run-1", "test")
+    load_landing(con, landing)
+    [result] = reconcile_runs(con, landing, REDDIT_UNTIL)
+    # inbox 1; tree: s1 + c1..c5 (nested c2, c3), its "more" stub not; morechildren c6, c7
+    # (a "more" again not); the broken listing 4 things, 3 of them refused
+    assert (
+        result.records_fetched,
+        result.records_loaded,
+        result.records_rejected,
+        result.records_duplicate,
+        result.balanced,
+    ) == (13, 9, 3, 1, True)
