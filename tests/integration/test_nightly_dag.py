@@ -170,6 +170,11 @@ def test_every_extract_run_of_the_night_balances(workspace, first_night):
         assert fetched > 0 and fetched == accounted and balanced, account
 
 
+def publication(workspace: Path) -> tuple:
+    with duckdb.connect(str(workspace / "published" / "siloscope.duckdb"), read_only=True) as con:
+        return con.execute("select release, build_window_end from meta.publication").fetchone()
+
+
 class FuturePost:
     """Lands one post dated in 2099 for an account nobody configured."""
 
@@ -200,6 +205,7 @@ def test_a_future_dated_post_fails_validation_and_stops_the_run(workspace, night
     extract_to_landing(FuturePost(), request, LandingZone(str(workspace / "landing")), "t", "test")
     db = workspace / "siloscope.duckdb"
     earlier = validations(db)
+    published_before = publication(workspace)
 
     run = nightly.test(logical_date=night)
 
@@ -207,7 +213,9 @@ def test_a_future_dated_post_fails_validation_and_stops_the_run(workspace, night
     assert run.state == "failed"
     assert (states["reconcile"], states["build"]) == ("success", "success")
     assert states["validate"] == "failed"
-    assert states["summarize"] == "upstream_failed"  # nor will a publish step run
+    assert states["summarize"] == states["publish"] == "upstream_failed"
+    # what dashboards read is the release of the last good night, untouched
+    assert publication(workspace) == published_before
     rows = validations(db)
     assert [r for r in rows if r["run_id"] in {e["run_id"] for e in earlier}] == earlier
     failed = [
