@@ -1,5 +1,5 @@
-"""Siloscope's nightly run: extract every department account, load, build the marts,
-publish them for dashboards and draw the report page.
+"""Siloscope's nightly run: extract every department account, load, reconcile, build the
+marts, validate them, publish them for dashboards and draw the report page.
 
 Thin on purpose: the scheduler parses this file every few seconds, so it imports only
 airflow.sdk; the steps live in siloscope.pipeline and import their libraries inside.
@@ -113,6 +113,39 @@ def siloscope_nightly():
         settings = Settings.resolve()
         return str(write_report_page(settings, load_config(settings.config_path)))
 
+    # A mismatch will be the same on a retry: fail at once, before the marts are rebuilt.
+    @task(pool=DUCKDB_POOL)
+    def reconcile(**context) -> str:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from ingest.reconcile import ReconciliationFailed
+        from siloscope.pipeline import reconcile as reconcile_runs
+        from siloscope.settings import Settings
+
+        try:
+            results = reconcile_runs(Settings.resolve(), _interval_end(context))
+        except ReconciliationFailed as exc:
+            raise AirflowFailException(str(exc)) from exc
+        return "\n".join(result.describe() for result in results)
+
+    # Nothing downstream (publishing) runs on data that failed a critical expectation.
+    @task(pool=DUCKDB_POOL)
+    def validate(**context) -> str:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from siloscope.config import load_config
+        from siloscope.pipeline import validate as validate_marts
+        from siloscope.settings import Settings
+        from transforms.quality import ValidationFailed
+
+        settings = Settings.resolve()
+        config = load_config(settings.config_path)
+        try:
+            report = validate_marts(settings, config, context["run_id"], _interval_end(context))
+        except ValidationFailed as exc:
+            raise AirflowFailException(str(exc)) from exc
+        return report.describe()
+
     # Downstream of every extract too: a failed account fails the run visibly, after the
     # others were loaded and built.
     @task
@@ -128,15 +161,19 @@ def siloscope_nightly():
     extracted = extract.expand(target=plan())
     loaded = load()
     extracted >> loaded
+    reconciled = reconcile()
+    loaded >> reconciled
     verdict = build()
-    loaded >> verdict
+    reconciled >> verdict
+    validated = validate()
+    verdict >> validated
     summary = summarize(verdict)
+    validated >> summary
     extracted >> summary
-    # Only a finished night is published: every account extracted and the build done.
-    # A check between build and publish slots in here: `verdict >> validate() >> published`.
+    # Only a finished night is published: every account extracted, built and validated.
     published = publish()
     extracted >> published
-    verdict >> published
+    validated >> published
     published >> report_page()
 
 

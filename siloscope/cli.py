@@ -3,6 +3,7 @@
     siloscope run   --config FILE --db FILE [--source x] [--date YYYY-MM-DD]
     siloscope load  --config FILE --db FILE
     siloscope build --config FILE --db FILE --window all|rolling [--date YYYY-MM-DD]
+    siloscope validate --config FILE --db FILE
     siloscope publish --config FILE --db FILE [--to DIR]
     siloscope report --db FILE [--html PATH]
     siloscope import twcs PATH --config FILE --db FILE
@@ -18,10 +19,12 @@ import sys
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
+from ingest.reconcile import ReconciliationFailed
 from siloscope.config import PLATFORMS, ConfigError, load_config
 from siloscope.pipeline import ExtractFailed, describe_verdict
 from siloscope.publish import PublishRefused
 from siloscope.settings import Settings
+from transforms.quality import NothingToValidate, ValidationFailed, quality_dir_for
 
 
 def _midnight(day: str | None) -> datetime:
@@ -45,6 +48,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     run_id = f"cli__{until.date().isoformat()}"
     row = run_all(settings, run_id, until, platforms, live_source=env_live_source)
     print(describe_verdict(row))
+    print(f"validated; Data Docs: {quality_dir_for(settings.db_path) / 'index.html'}")
     return 0
 
 
@@ -67,6 +71,16 @@ def _cmd_build(args: argparse.Namespace) -> int:
     else:
         window = nightly_window(config, _midnight(args.date))
     print(f"window {window.describe()}: {describe_verdict(build(settings, config, window))}")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from siloscope.pipeline import validate
+
+    settings = _settings(args)
+    config = load_config(settings.config_path)
+    run_id = f"validate__{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    print(validate(settings, config, run_id).describe())
     return 0
 
 
@@ -143,6 +157,8 @@ def _parser() -> argparse.ArgumentParser:
         "--to", help="published folder (default: $SILOSCOPE_PUBLISHED, else published/ by the DB)"
     )
     publish.set_defaults(handler=_cmd_publish)
+    validate = add("validate", "check staging and marts against the quality suites")
+    validate.set_defaults(handler=_cmd_validate)
 
     report = add("report", "print the latest verdict, glue department and department table")
     report.add_argument("--html", help="write the report page (self-contained HTML) here instead")
@@ -176,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             print(describe_verdict(exc.verdict))
         print(f"siloscope: {exc}", file=sys.stderr)
         return 1
-    except PublishRefused as exc:
+    except (PublishRefused, ReconciliationFailed, ValidationFailed, NothingToValidate) as exc:
         print(f"siloscope: {exc}", file=sys.stderr)
         return 1
 

@@ -6,7 +6,9 @@ tasks and a data engineer can run any step from a shell without Airflow.
     plan     which (platform, account) to extract, with each one's watermarks
     extract  one (platform, account): response pages into the landing zone
     load     the one DuckDB writer: new landing files into raw.*, rejects into ops.rejects
+    reconcile  each extract run: records fetched = loaded + rejected + duplicates skipped
     build    staging and marts for a window (transforms/)
+    validate the Great Expectations suites on staging and marts (transforms/quality/)
     publish  a finished build's marts, copied where dashboards read them (siloscope.publish)
     report   the report page, drawn from the published copy (siloscope.report_page)
 """
@@ -30,8 +32,10 @@ if TYPE_CHECKING:
     import duckdb
 
     from ingest.load import LoadReport
+    from ingest.reconcile import Reconciliation
     from siloscope.publish import Publication
     from transforms.build import BuildWindow
+    from transforms.quality import ValidationReport
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +178,34 @@ def load(settings: Settings) -> LoadReport:
     return report
 
 
+def reconcile(settings: Settings, until: datetime) -> list[Reconciliation]:
+    """Balance the books of the night's extract runs; raises ReconciliationFailed if not."""
+    from ingest.reconcile import reconcile_runs
+
+    with connect(settings) as con:
+        results = reconcile_runs(con, LandingZone(settings.landing_root), until.astimezone(UTC))
+    for result in results:
+        log.info("reconciled %s", result.describe())
+    return results
+
+
+def validate(
+    settings: Settings, config: OrgConfig, run_id: str, night: datetime | None = None
+) -> ValidationReport:
+    """Validate staging and marts; raises ValidationFailed on a failed critical expectation.
+
+    `night` (a nightly run's interval end) makes a re-run of the night replace its rows.
+    """
+    from transforms.quality import ValidationFailed
+    from transforms.quality.run import validate_database
+
+    report = validate_database(settings.db_path, config, run_id, night)
+    if report.critical_failures:
+        raise ValidationFailed(report)
+    log.info(report.describe())
+    return report
+
+
 def nightly_window(config: OrgConfig, data_interval_end: datetime) -> BuildWindow:
     from transforms.build import BuildWindow
 
@@ -245,8 +277,8 @@ def run_all(
     platforms: tuple[str, ...] = PLATFORMS,
     live_source: SourceFactory | None = None,
 ) -> dict[str, Any]:
-    """Every step in order, without Airflow: plan, extract each account, load, build,
-    then publish and draw the report page if every account was extracted."""
+    """Every step in order, without Airflow: plan, extract each account, load, reconcile,
+    build, validate, then publish and draw the report page if every account was extracted."""
     config = load_config(settings.config_path)
     failures = []
     for target in plan_extract(settings, config, until, platforms):
@@ -256,7 +288,9 @@ def run_all(
             log.error("extract %s/%s failed: %s", target.platform, target.account, exc)
             failures.append(f"{target.platform}/{target.account}: {exc}")
     load(settings)
+    reconcile(settings, until)
     row = build(settings, config, nightly_window(config, until))
+    validate(settings, config, run_id, until)
     if failures:
         raise ExtractFailed(failures, row)
     publish(settings, config)

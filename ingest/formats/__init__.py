@@ -14,6 +14,11 @@ leaves four temp tables the loader turns into ops.rejects and ops.loaded_files:
     _records           (url, record_path, record, reason)     every message record seen
     _new_records       (url, ...)                             the records inserted now
     _auxiliary_rejects (url, record_path, reason, record)     refused non-message records
+
+A format should also define FETCHED_RECORDS_SQL: from temp table _landed_pages (url, page
+json), one row (url, records) per page with the number of message records on it, counted
+without LOAD_SQL's help. Reconciliation (ingest/reconcile.py) checks it against what the
+loader loaded, rejected and skipped; a format without it is recorded as not reconciled.
 """
 
 from types import ModuleType

@@ -29,6 +29,33 @@ create table if not exists raw.reddit_things (
 );
 """
 
+# Things on a landed page, counted apart from LOAD_SQL (ingest/reconcile.py): every child
+# of a Listing, a comment tree's Listings or a morechildren answer, nested replies
+# included, "more" stubs not, each one LOAD_SQL must load, reject or skip.
+FETCHED_RECORDS_SQL = """
+with recursive listings as (
+    select url, page as listing
+    from _landed_pages where json_type(page) = 'OBJECT' and (page->>'kind') = 'Listing'
+    union all
+    select url, unnest(cast(page as json[])) as listing
+    from _landed_pages where json_type(page) = 'ARRAY'
+),
+children(url, thing) as (
+    select url, unnest(cast(listing->'data'->'children' as json[]))
+    from listings where json_type(listing->'data'->'children') = 'ARRAY'
+    union all
+    select url, unnest(cast(page->'json'->'data'->'things' as json[]))
+    from _landed_pages where json_type(page->'json'->'data'->'things') = 'ARRAY'
+    union all
+    select url, unnest(cast(thing->'data'->'replies'->'data'->'children' as json[]))
+    from children where json_type(thing->'data'->'replies'->'data'->'children') = 'ARRAY'
+)
+select p.url, count(c.url) filter (where coalesce(c.thing->>'kind', '') <> 'more') as records
+from _landed_pages as p
+left join children as c using (url)
+group by p.url
+"""
+
 LOAD_SQL = r"""
 create or replace temp table _page_checks as
 with tree_elements as (

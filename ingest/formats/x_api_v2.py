@@ -24,6 +24,15 @@ create table if not exists raw.x_users (
 );
 """
 
+# Message records on a landed page, counted apart from LOAD_SQL (ingest/reconcile.py):
+# the posts of data and includes.tweets, each one LOAD_SQL must load, reject or skip.
+FETCHED_RECORDS_SQL = """
+select url,
+    coalesce(json_array_length(page->'data'), 0)
+        + coalesce(json_array_length(page->'includes'->'tweets'), 0) as records
+from _landed_pages
+"""
+
 LOAD_SQL = """
 create or replace temp table _page_checks as
 select url,

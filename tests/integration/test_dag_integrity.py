@@ -82,7 +82,7 @@ def test_nightly_dag_has_tags_retries_and_a_schedule(nightly):
 
 def test_every_duckdb_writer_shares_the_one_slot_pool(nightly):
     # publish only reads the working database, but a read cannot open it while a writer has it
-    writers = {"plan", "load", "build", "publish"}
+    writers = {"plan", "load", "reconcile", "build", "validate", "publish"}
     assert {t.task_id for t in nightly.tasks if t.pool == "siloscope_duckdb"} == writers
     extract = nightly.get_task("extract")
     assert extract.pool != "siloscope_duckdb"
@@ -102,3 +102,11 @@ def test_only_a_finished_night_is_published_and_the_page_drawn_from_it(nightly):
     assert {"build", "extract", "load"} <= upstream
     assert publish.trigger_rule == "all_success"
     assert nightly.get_task("report_page").upstream_task_ids == {"publish"}
+
+
+def test_the_books_balance_before_the_build_and_validation_comes_after_it(nightly):
+    assert nightly.get_task("reconcile").upstream_task_ids == {"load"}
+    assert nightly.get_task("build").upstream_task_ids == {"reconcile"}
+    assert nightly.get_task("validate").upstream_task_ids == {"build"}
+    assert "validate" in nightly.get_task("summarize").upstream_task_ids
+    assert "validate" in nightly.get_task("publish").upstream_task_ids

@@ -1,5 +1,6 @@
 """The whole nightly DAG, run by Airflow itself (dag.test), on the simulated source."""
 
+import json
 import os
 import shutil
 from datetime import UTC, datetime, timedelta
@@ -137,3 +138,96 @@ def test_the_next_night_fetches_only_what_is_new(workspace, nightly, first_night
     assert posts_fetched > 0
     assert already_seen == 0
     assert verdicts == 2  # one row per nightly window: the trend dashboards draw
+
+
+def validations(db: Path) -> list[dict]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        cursor = con.execute(
+            "select * from ops.validations order by run_id, suite, expectation, kwargs::varchar"
+        )
+        columns = [c[0] for c in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def test_the_run_validates_staging_and_marts_and_writes_data_docs(workspace, first_night):
+    rows = [r for r in validations(workspace / "siloscope.duckdb") if r["night"] == NIGHT]
+    assert len({r["suite"] for r in rows}) == 8
+    assert [r["expectation"] for r in rows if not r["success"]] == []
+    assert {r["window_end"] for r in rows} == {NIGHT}
+    index = (workspace / "quality" / "index.html").read_text()
+    assert "staging.stg_messages" in index and "marts.department_scorecard" in index
+
+
+def test_every_extract_run_of_the_night_balances(workspace, first_night):
+    with duckdb.connect(str(workspace / "siloscope.duckdb"), read_only=True) as con:
+        books = con.execute(
+            "select account, records_fetched, records_loaded + records_rejected "
+            "+ records_duplicate, balanced from ops.reconciliations where until = ?",
+            [NIGHT],
+        ).fetchall()
+    assert len(books) == 5  # one per configured account
+    for account, fetched, accounted, balanced in books:
+        assert fetched > 0 and fetched == accounted and balanced, account
+
+
+def publication(workspace: Path) -> tuple:
+    with duckdb.connect(str(workspace / "published" / "siloscope.duckdb"), read_only=True) as con:
+        return con.execute("select release, build_window_end from meta.publication").fetchone()
+
+
+class FuturePost:
+    """Lands one post dated in 2099 for an account nobody configured."""
+
+    platform = "x"
+
+    def pages(self, request, result):
+        from ingest.pages import ResponsePage
+
+        post = {
+            "id": "9" * 18,
+            "text": "hello from the future",
+            "author_id": "42",
+            "created_at": "2099-01-01T00:00:00.000Z",
+            "conversation_id": "9" * 18,
+        }
+        users = [{"id": "42", "username": "TimeTraveller", "name": "T"}]
+        body = {"data": [post], "includes": {"users": users}, "meta": {"result_count": 1}}
+        yield ResponsePage("mentions", json.dumps(body).encode())
+
+
+def test_a_future_dated_post_fails_validation_and_stops_the_run(workspace, nightly, first_night):
+    """Last in this module: the night it runs ends failed, as it should."""
+    from ingest.landing import LandingZone, extract_to_landing
+    from ingest.pages import ExtractRequest
+
+    night = NIGHT + timedelta(days=2)
+    request = ExtractRequest("x", "Intruder", night, night - timedelta(days=1))
+    extract_to_landing(FuturePost(), request, LandingZone(str(workspace / "landing")), "t", "test")
+    db = workspace / "siloscope.duckdb"
+    earlier = validations(db)
+    published_before = publication(workspace)
+
+    run = nightly.test(logical_date=night)
+
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert run.state == "failed"
+    assert (states["reconcile"], states["build"]) == ("success", "success")
+    assert states["validate"] == "failed"
+    assert states["summarize"] == states["publish"] == "upstream_failed"
+    # what dashboards read is the release of the last good night, untouched
+    assert publication(workspace) == published_before
+    rows = validations(db)
+    assert [r for r in rows if r["run_id"] in {e["run_id"] for e in earlier}] == earlier
+    failed = [
+        (
+            r["suite"],
+            r["expectation_type"],
+            json.loads(r["kwargs"])["column"],
+            r["unexpected_count"],
+        )
+        for r in rows
+        if r["run_id"] == run.run_id and not r["success"]
+    ]
+    assert failed == [
+        ("staging.stg_messages", "expect_column_values_to_be_between", "created_at", 1)
+    ]
