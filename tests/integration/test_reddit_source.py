@@ -153,7 +153,7 @@ def _everything_said(failure: BaseException | None, caplog) -> str:
 # ---------------------------------------------------------------- paging and endpoints
 
 
-def test_pages_every_listing_with_after_and_fetches_each_thread(api, now):
+def test_pages_every_listing_with_after_and_fetches_each_thread(api, now, caplog):
     seeded = seed_support(api, now, customers=130)
     fan = api.user("fan")
     to_answer = api.comment(
@@ -187,7 +187,10 @@ def test_pages_every_listing_with_after_and_fetches_each_thread(api, now):
     # endpoints in order; the bodies are what the server sent
     order = ["mentions", "inbox_replies", "post_replies", "comments", "submissions", "threads"]
     assert [p.endpoint for p in pages] == sorted((p.endpoint for p in pages), key=order.index)
-    assert result.requests == len(api.requests)
+    # every attempt is counted: a kept-alive connection the server had just closed is
+    # retried without reaching it (more likely on a loaded machine), and shows as a retry
+    connection_retries = caplog.text.count("; retry ")
+    assert result.requests == len(api.requests) + connection_retries
     assert result.ceilings == []
     mentions = result.endpoints["mentions"]
     assert (mentions.pages, mentions.posts, mentions.billable_reads) == (2, 130, 2)
