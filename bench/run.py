@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.landing import (
+    BENCH_ACCOUNT,
     BenchPlan,
     bench_config,
     land_days,
@@ -78,7 +79,12 @@ def run_stage(name: str, stage: str, arguments: dict[str, Any], workdir: Path) -
         _, status, usage = os.wait4(child.pid, 0)
         child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
-        raise SystemExit(f"bench: stage {name} failed (log: {workdir / f'log-{name}.txt'})")
+        how = (
+            f"was killed by signal {-child.returncode} (out of memory?)"
+            if child.returncode < 0
+            else f"failed (exit {child.returncode})"
+        )
+        raise SystemExit(f"bench: stage {name} {how}; log: {workdir / f'log-{name}.txt'}")
     result = json.loads(result_path.read_text())
     result["peak_mb"] = round(usage.ru_maxrss / 1024)  # Linux reports kilobytes
     # CPU time of the whole child (imports too): steadier than the clock on a shared machine
@@ -143,8 +149,33 @@ def warm_page_cache(directory: Path) -> None:
                     pass
 
 
+def split_by_night(workdir: Path, files: list[str]) -> tuple[list[str], list[str]]:
+    """One landing zone and one file list per night: (zones, file lists), oldest first.
+
+    Each night's pages are hard-linked into a zone of their own, so loading them is what
+    that night's nightly run would load, and nothing else.
+    """
+    nights: dict[str, list[str]] = {}
+    for file in files:
+        night = next(part for part in Path(file).parts if part.startswith("dt="))
+        nights.setdefault(night, []).append(file)
+    zones, lists = [], []
+    for night, night_files in sorted(nights.items()):
+        zone = workdir / "landing-by-night" / night
+        if not zone.exists():
+            link_tree(
+                workdir / "landing" / "x" / BENCH_ACCOUNT / night,
+                zone / "x" / BENCH_ACCOUNT / night,
+            )
+        listing = workdir / "landing-by-night" / f"files-{night}.txt"
+        listing.write_text("\n".join(night_files))
+        zones.append(str(zone))
+        lists.append(str(listing))
+    return zones, lists
+
+
 def measure(
-    plan: BenchPlan, workdir: Path, skip_peer: bool, workers: int, repeat: int
+    plan: BenchPlan, workdir: Path, skip_peer: bool, workers: int, repeat: int, by_night: bool
 ) -> dict[str, Any]:
     landed = prepare(plan, workdir, workers)
     for landing in ("landing", "landing-night"):
@@ -158,10 +189,18 @@ def measure(
     load_average_before = os.getloadavg()
     # floor and load alternate, and so do the two nightly runs: the pairs whose ratio is a
     # target meet the same moments of a shared machine
+    floor_args: dict[str, Any] = {"files": files, "db": str(dbs / "floor.duckdb")}
+    load_args: dict[str, Any] = {
+        "landing": str(workdir / "landing"),
+        "db": str(dbs / "siloscope.duckdb"),
+    }
+    nightly_landing = workdir / "landing"
+    if by_night:
+        zones, lists = split_by_night(workdir, Path(files).read_text().split("\n"))
+        floor_args["batches"], load_args["nights"] = lists, zones
+        nightly_landing = workdir / "landing-by-night" / "tonight"
     for _ in range(repeat):
-        floor_args = {"files": files, "db": str(dbs / "floor.duckdb")}
         keep_best(stages, "floor", run_stage("floor", "floor", floor_args, workdir))
-        load_args = {"landing": str(workdir / "landing"), "db": str(dbs / "siloscope.duckdb")}
         keep_best(stages, "load", run_stage("load", "load", load_args, workdir))
     if not skip_peer:
         shutil.rmtree(workdir / "dlt-pipelines", ignore_errors=True)
@@ -179,12 +218,12 @@ def measure(
         shutil.copyfile(dbs / "siloscope.duckdb", dbs / "nightly.duckdb")
         # The night lands beside the history it follows: the loader knows files by their
         # address, so the history must be where it was loaded from to count as loaded.
-        night_files = link_tree(workdir / "landing-night", workdir / "landing")
+        night_files = link_tree(workdir / "landing-night", nightly_landing)
         try:
             nightly_args = {
                 "config": config,
                 "db": str(dbs / "nightly.duckdb"),
-                "landing": str(workdir / "landing"),
+                "landing": str(nightly_landing),
                 "until": until.isoformat(),
             }
             keep_best(stages, "nightly", run_stage("nightly", "nightly", nightly_args, workdir))
@@ -204,6 +243,7 @@ def measure(
     return {
         "messages": plan.messages,
         "repeat": repeat,
+        "by_night": by_night,
         "landed": landed,
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {
@@ -313,11 +353,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--repeat", type=int, default=1, help="run each stage but dlt this often; keep the best"
     )
+    parser.add_argument(
+        "--by-night",
+        action="store_true",
+        help="floor and load one night at a time, as nightly runs would (for 10M: one "
+        "statement over all pages needs more memory than 24 GB)",
+    )
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     options = parser.parse_args(argv)
     plan = BenchPlan.for_messages(parse_count(options.messages))
     workdir = Path(options.workdir) / f"n={label(plan.messages)}"
-    run = measure(plan, workdir, options.skip_peer, options.workers, options.repeat)
+    run = measure(
+        plan, workdir, options.skip_peer, options.workers, options.repeat, options.by_night
+    )
     print_table(run)
     save(run)
     print(f"\nwritten to {RESULTS.relative_to(ROOT)}")

@@ -40,10 +40,14 @@ def _fresh(path: str) -> str:
 def floor(args: dict[str, Any]) -> dict[str, Any]:
     import duckdb
 
-    files = _files(args)
+    batches = [_files({"files": path}) for path in args.get("batches", [args["files"]])]
     started = time.perf_counter()
     con = duckdb.connect(_fresh(args["db"]))
-    con.execute(FLOOR_SQL, [files])
+    con.execute(FLOOR_SQL, [batches[0]])
+    for files in batches[1:]:
+        con.execute(
+            FLOOR_SQL.replace("create table pages as", "insert into pages by name"), [files]
+        )
     con.close()
     seconds = time.perf_counter() - started
     with duckdb.connect(args["db"], read_only=True) as con:
@@ -59,12 +63,14 @@ def load(args: dict[str, Any]) -> dict[str, Any]:
 
     started = time.perf_counter()
     con = duckdb.connect(_fresh(args["db"]))
-    report = load_landing(con, LandingZone(args["landing"]))
+    reports = [
+        load_landing(con, LandingZone(root)) for root in args.get("nights", [args["landing"]])
+    ]
     con.close()
     seconds = time.perf_counter() - started
     with duckdb.connect(args["db"], read_only=True) as con:
         (messages,) = con.execute("select count(*) from raw.x_posts").fetchone()
-    return {"seconds": seconds, "messages": int(messages), "report": report.describe()}
+    return {"seconds": seconds, "messages": int(messages), "report": reports[-1].describe()}
 
 
 def peer_dlt(args: dict[str, Any]) -> dict[str, Any]:
