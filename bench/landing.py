@@ -20,9 +20,9 @@ from ingest.landing import LandingZone, Manifest
 from ingest.simulated import PAGE_SIZE, SimulatedWorld
 from ingest.simulated.generator import generate_world_posts
 
-# _page_body is the simulated source's own page encoder: the bench lands exactly the
-# bytes the source would serve, not a look-alike.
-from ingest.simulated.x_api import _page_body
+# The simulated source's own page encoder: the bench lands exactly the bytes the source
+# would serve, not a look-alike.
+from ingest.simulated.x_api import _page_body, _page_users
 from siloscope.config import OrgConfig, load_config
 
 BENCH_ACCOUNT = "AcmeHelp"
@@ -96,7 +96,8 @@ def land_day(config_path: str, root: str, day: date) -> tuple[int, list[str]]:
         started_at=started,
     )
     for number, start in enumerate(range(0, len(posts), PAGE_SIZE), start=1):
-        body = _page_body(world, posts[start : start + PAGE_SIZE], None)
+        page_posts = posts[start : start + PAGE_SIZE]
+        body = _page_body(page_posts, _page_users(world, page_posts), None)
         manifest.pages.append(landing.write_page(run_dir, number, ENDPOINT, body))
     manifest.requests = len(manifest.pages)
     manifest.complete = True
