@@ -25,6 +25,7 @@ help:
 	@echo "make run   - the nightly DAG, run by Airflow, on the example config -> data/siloscope.duckdb"
 	@echo "make test  - the whole test suite"
 	@echo "make lint  - ruff"
+	@echo "make bench - load and build throughput vs the DuckDB floor and dlt (BENCH_MESSAGES=100k|1M|10M)"
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
@@ -63,6 +64,14 @@ test: $(VENV)/.installed $(CHROMIUM)
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# Not part of `make test`: figures to read, written to bench/results.json. The bench group
+# (dlt) is synced here only; `make test` never needs it.
+BENCH_MESSAGES ?= 100k
+BENCH_FLAGS ?=
+bench: $(VENV)/.installed
+	$(UV) sync --frozen --group dev --group bench
+	$(VENV)/bin/python -m bench --messages $(BENCH_MESSAGES) $(BENCH_FLAGS)
 
 clean:
 	rm -rf data .airflow

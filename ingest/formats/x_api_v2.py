@@ -33,57 +33,66 @@ select url,
 from _landed_pages
 """
 
-LOAD_SQL = """
-create or replace temp table _page_checks as
-select url,
+# Each page is parsed once, into the parts the load reads (json_transform); every
+# json_extract or ->> on the page text would parse the whole page again, and parsing is
+# most of what loading costs. Only a page without a data array is looked at again, to
+# name exactly what is wrong with it. Records are parsed once each the same way.
+_PAGE_PARTS = '{"data": "JSON[]", "includes": {"tweets": "JSON[]", "users": "JSON[]"}}'
+_POST_FIELDS = (
+    '{"id": "VARCHAR", "author_id": "VARCHAR", "created_at": "VARCHAR", "text": "VARCHAR"}'
+)
+_USER_FIELDS = '{"id": "VARCHAR", "username": "VARCHAR"}'
+
+LOAD_SQL = f"""
+create or replace temp table _page_parts as
+select url, parts.data, parts.includes.tweets, parts.includes.users,
     case
+        when parts.data is not null then null
         when json_type(page) <> 'OBJECT' then 'page is not a JSON object'
         when (page->'data') is not null and json_type(page->'data') <> 'ARRAY'
             then 'page.data is not an array'
         when (page->'data') is null and (page->'meta') is null and (page->'errors') is null
             then 'not an X API v2 page: no data, meta or errors'
     end as reason
-from _platform_pages;
+from (
+    select url, page, json_transform(page, '{_PAGE_PARTS}') as parts from _platform_pages
+);
+
+create or replace temp table _page_checks as
+select url, reason from _page_parts;
 
 create or replace temp table _records as
-with usable_pages as (
-    select p.url, p.page
-    from _platform_pages p join _page_checks c using (url)
-    where c.reason is null
-),
-data_records as (
+with data_records as (
     select url, 'data[' || (i - 1) || ']' as record_path, record, 0 as section, i
     from (
-        select url,
-            unnest(cast(page->'data' as json[])) as record,
-            generate_subscripts(cast(page->'data' as json[]), 1) as i
-        from usable_pages where json_type(page->'data') = 'ARRAY'
+        select url, unnest(data) as record, generate_subscripts(data, 1) as i
+        from _page_parts where reason is null and data is not null
     )
 ),
 included_posts as (
     -- the posts a page refers to (parents, quoted posts): part of the conversation too
     select url, 'includes.tweets[' || (i - 1) || ']' as record_path, record, 1 as section, i
     from (
-        select url,
-            unnest(cast(page->'includes'->'tweets' as json[])) as record,
-            generate_subscripts(cast(page->'includes'->'tweets' as json[]), 1) as i
-        from usable_pages where json_type(page->'includes'->'tweets') = 'ARRAY'
+        select url, unnest(tweets) as record, generate_subscripts(tweets, 1) as i
+        from _page_parts where reason is null and tweets is not null
     )
 ),
 all_records as (
-    select * from data_records union all select * from included_posts
+    select *, json_transform(record, '{_POST_FIELDS}') as field
+    from (select * from data_records union all select * from included_posts)
 )
 select url, record_path, record, section, i,
-    record->>'id' as id,
+    field.id as id,
     case
-        when json_type(record) <> 'OBJECT' then 'record is not a JSON object'
-        when (record->>'id') is null then 'missing id'
-        when not regexp_full_match(record->>'id', '[0-9]+') then 'id is not numeric'
-        when (record->>'author_id') is null then 'missing author_id'
-        when (record->>'created_at') is null then 'missing created_at'
-        when try_cast(record->>'created_at' as timestamptz) is null
-            then 'created_at is not a timestamp: ' || (record->>'created_at')
-        when (record->>'text') is null then 'missing text'
+        when field.id is null and json_type(record) <> 'OBJECT'
+            then 'record is not a JSON object'
+        when field.id is null then 'missing id'
+        when not regexp_full_match(field.id, '[0-9]+') then 'id is not numeric'
+        when field.author_id is null then 'missing author_id'
+        when field.created_at is null then 'missing created_at'
+        when try_cast(field.created_at as timestamptz) is null
+            then 'created_at is not a timestamp: ' || field.created_at
+        when field.text is null then 'missing text'
     end as reason
 from all_records;
 
@@ -104,19 +113,21 @@ from _new_records n join _pending_pages p on p.url = n.url;
 
 create or replace temp table _x_users as
 select url, 'includes.users[' || (i - 1) || ']' as record_path, record, i,
-    record->>'id' as id,
+    field.id as id,
     case
-        when json_type(record) <> 'OBJECT' then 'user is not a JSON object'
-        when (record->>'id') is null then 'user without id'
-        when (record->>'username') is null then 'user without username'
+        when field.id is null and json_type(record) <> 'OBJECT' then 'user is not a JSON object'
+        when field.id is null then 'user without id'
+        when field.username is null then 'user without username'
     end as reason
 from (
-    select p.url,
-        unnest(cast(p.page->'includes'->'users' as json[])) as record,
-        generate_subscripts(cast(p.page->'includes'->'users' as json[]), 1) as i
-    from _platform_pages p join _page_checks c using (url)
-    where c.reason is null and json_type(p.page->'includes'->'users') = 'ARRAY'
+    select url, record, i, json_transform(record, '{_USER_FIELDS}') as field
+    from (
+        select url, unnest(users) as record, generate_subscripts(users, 1) as i
+        from _page_parts where reason is null and users is not null
+    )
 );
+
+drop table _page_parts;
 
 insert into raw.x_users
 select id, record, url, now() from (
