@@ -45,9 +45,11 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.integration.local_server import LocalServer
 
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 # Separate counters, as on Reddit; the starting points keep comment and submission ids
@@ -163,8 +165,10 @@ class _Refused(Exception):
 # ---------------------------------------------------------------- the server
 
 
-class FakeRedditApi:
+class FakeRedditApi(LocalServer):
     """Reddit's OAuth API on 127.0.0.1 for one script app; a context manager."""
+
+    name = "fake-reddit-api"
 
     def __init__(
         self,
@@ -176,6 +180,7 @@ class FakeRedditApi:
         tree_depth: int = 10,
         quota: int = 1_000_000,
     ):
+        super().__init__()
         self.client_id = client_id
         self.client_secret = client_secret
         self.listing_cap = listing_cap
@@ -193,42 +198,11 @@ class FakeRedditApi:
         self._things_served = 0
         self._window_started = time.monotonic()
         self._window_used = 0
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------ lifecycle
 
-    def start(self) -> FakeRedditApi:
-        if self._server is None:
-            self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-            self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name="fake-reddit-api",
-                daemon=True,
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            assert self._thread is not None
-            self._thread.join(timeout=5)
-            self._server = self._thread = None
-
-    def __enter__(self) -> FakeRedditApi:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("FakeRedditApi is not started")
-        return f"http://127.0.0.1:{self._server.server_port}"
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     # ------------------------------------------------------------ data
 

@@ -35,9 +35,11 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.integration.local_server import LocalServer
 
 SNOWFLAKE_EPOCH_MS = 1288834974657
 RECENT_SEARCH_WINDOW = timedelta(days=7)
@@ -261,8 +263,10 @@ class _BadRequest(Exception):
 # ---------------------------------------------------------------- the server
 
 
-class FakeXApi:
+class FakeXApi(LocalServer):
     """An X API v2 on 127.0.0.1 serving `posts` and `users`; a context manager."""
+
+    name = "fake-x-api"
 
     def __init__(
         self,
@@ -273,6 +277,7 @@ class FakeXApi:
         mentions_cap: int = 800,
         tweets_cap: int = 3200,
     ):
+        super().__init__()
         self.token = token
         self.mentions_cap = mentions_cap
         self.tweets_cap = tweets_cap
@@ -284,44 +289,13 @@ class FakeXApi:
         self._faults: list[_ScheduledFault] = []
         self._requests: list[RecordedRequest] = []
         self._posts_served = 0
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
         self.add_users(users)
         self.add_posts(posts)
 
     # ------------------------------------------------------------ lifecycle
 
-    def start(self) -> FakeXApi:
-        if self._server is None:
-            self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-            self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.05},  # stop() waits for one poll
-                name="fake-x-api",
-                daemon=True,
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            assert self._thread is not None
-            self._thread.join(timeout=5)
-            self._server = self._thread = None
-
-    def __enter__(self) -> FakeXApi:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("FakeXApi is not started")
-        return f"http://127.0.0.1:{self._server.server_port}"
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     # ------------------------------------------------------------ data
 
