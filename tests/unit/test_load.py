@@ -4,7 +4,6 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-import duckdb
 import pytest
 
 from ingest.landing import LandingZone, extract_to_landing
@@ -52,18 +51,6 @@ class Pages:
         if self.fail_with:
             raise self.fail_with
         result.watermarks["mentions"] = self.newest
-
-
-@pytest.fixture
-def landing(tmp_path):
-    return LandingZone(str(tmp_path / "landing"))
-
-
-@pytest.fixture
-def con(tmp_path):
-    connection = duckdb.connect(str(tmp_path / "test.duckdb"))
-    yield connection
-    connection.close()
 
 
 def count(con, relation: str) -> int:

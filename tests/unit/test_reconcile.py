@@ -56,18 +56,6 @@ class Pages:
             result.endpoint("mentions").posts = self.counted
 
 
-@pytest.fixture
-def landing(tmp_path):
-    return LandingZone(str(tmp_path / "landing"))
-
-
-@pytest.fixture
-def con(tmp_path):
-    connection = duckdb.connect(str(tmp_path / "test.duckdb"))
-    yield connection
-    connection.close()
-
-
 def drop_first_record(monkeypatch) -> None:
     """A loader bug: the first record of the first page vanishes before it is counted."""
     assert "from all_records;" in x_api_v2.LOAD_SQL

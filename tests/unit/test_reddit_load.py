@@ -11,10 +11,9 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-import duckdb
 import pytest
 
-from ingest.landing import LandingZone, extract_to_landing
+from ingest.landing import extract_to_landing
 from ingest.load import load_landing
 from ingest.pages import ExtractRequest, ResponsePage
 from siloscope.config import OrgConfig
@@ -175,18 +174,6 @@ GOOD_PAGES = (
     ("threads", thread_page()),
     ("threads", morechildren_page()),
 )
-
-
-@pytest.fixture
-def landing(tmp_path):
-    return LandingZone(str(tmp_path / "landing"))
-
-
-@pytest.fixture
-def con(tmp_path):
-    connection = duckdb.connect(str(tmp_path / "test.duckdb"))
-    yield connection
-    connection.close()
 
 
 def count(con, relation: str) -> int:
