@@ -250,10 +250,10 @@ class BuildReport:
 BUILD_MEMORY_LIMIT = "3GB"
 
 # How each layer is compressed. Left to itself DuckDB picks dictionary+FSST for most
-# strings, and analysing and writing that is most of what storing a table costs (measured:
-# 10M posts staged in 24-28 s, 18 s with zstd). Staging keeps every message for good:
-# zstd keeps it as small (within 3%) for less work. The other layers are rewritten whole
-# every night, so they skip the costliest method and take the next best DuckDB finds.
+# strings, and analysing and writing that is most of what storing a table costs (measured
+# on 10M posts: staged in 24-28 s that way, in 18 s with zstd, and as small within 3%).
+# Staging keeps every message for good, so it takes zstd. The other layers are rewritten
+# whole every night: they skip the costliest method and take the next best DuckDB finds.
 _COMPRESSION = {
     "staging": "set force_compression = 'zstd'",
     "intermediate": "set disabled_compression_methods = 'dict_fsst'",
