@@ -3,10 +3,12 @@
 import json
 from datetime import UTC, datetime
 
+import duckdb
 import pytest
 
 from ingest.landing import extract_to_landing
 from ingest.load import ensure_schema, load_landing
+from siloscope.cli import main as siloscope
 from siloscope.config import load_config
 from tests.unit.test_load import NEXT_NIGHT, REQUEST, Pages, count, post
 from transforms.build import MODELS_DIR, BuildWindow, build_models, discover_models
@@ -77,6 +79,23 @@ def test_an_incremental_model_whose_columns_changed_is_rebuilt_whole(con, landin
 
     assert [row[0] for row in staged_users(con)] == ["1", "2"]
     assert "display_name" in [c[0] for c in con.execute("from staging.stg_x__users").description]
+
+
+def test_the_build_command_restages_everything_only_when_asked(tmp_path, landing, capsys):
+    db = tmp_path / "cli.duckdb"
+    with duckdb.connect(str(db)) as con:
+        land_and_load(con, landing, REQUEST, user("1", "ann"))
+        build_models(con, CONFIG, EVERYTHING)
+        con.execute(RENAME_USER_1)
+    command = ["build", "--config", "config/acme.yaml", "--db", str(db)]
+
+    assert siloscope(command) == 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert staged_users(con) == [("1", "ann", 1)]
+    assert siloscope([*command, "--full-refresh"]) == 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert staged_users(con) == [("1", "renamed", 1)]
+    assert "window all: verdict: insufficient_data" in capsys.readouterr().out
 
 
 def test_rows_loaded_before_load_ids_existed_are_built_once(con, landing):
