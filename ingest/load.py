@@ -30,6 +30,11 @@ if TYPE_CHECKING:
 SCHEMA_SQL = """
 create schema if not exists raw;
 create schema if not exists ops;
+-- Every load (of landed pages, or of an imported file) draws one number, and every raw row
+-- it inserts carries it as load_id: the builds after it pick up exactly the rows loads
+-- after their last one brought (transforms: `-- materialized: incremental`). A sequence,
+-- not loaded_at: numbers only grow, whatever the machine's clock does.
+create sequence if not exists ops.load_ids;
 create table if not exists ops.extract_runs (
     manifest varchar not null,
     manifest_sha256 varchar not null,
@@ -364,12 +369,20 @@ def load_landing(con: duckdb.DuckDBPyConnection, landing: LandingZone) -> LoadRe
         "platform varchar, account varchar, endpoint varchar, run_id varchar)"
     )
     if pages:
-        con.executemany(
-            "insert into _pending_pages values (?, ?, ?, ?, ?, ?)",
-            [(p.url, p.sha256, p.platform, p.account, p.endpoint, p.run_id) for p in pages],
+        # one statement with a list per column: executemany pays a round trip per page
+        con.execute(
+            "insert into _pending_pages select unnest($url), unnest($sha256), "
+            "unnest($platform), unnest($account), unnest($endpoint), unnest($run_id)",
+            {
+                column: [getattr(page, column) for page in pages]
+                for column in ("url", "sha256", "platform", "account", "endpoint", "run_id")
+            },
         )
     # Parsing happens before the transaction: a parse error would abort it.
     _read_pages(con, landing, pages)
+    # Left to itself DuckDB stores JSON with dictionary+FSST; zstd stores it in half the
+    # space (measured: 1M posts, 103 MB instead of 207 MB) and a little faster.
+    con.execute("set force_compression = 'zstd'")
     con.execute("begin transaction")
     try:
         # a page rewritten by a re-run replaces the rejects its earlier version left
@@ -384,11 +397,15 @@ def load_landing(con: duckdb.DuckDBPyConnection, landing: LandingZone) -> LoadRe
             "create or replace temp table _file_counts (url varchar, received bigint, "
             "loaded bigint, duplicate bigint, rejected bigint)"
         )
+        con.execute(
+            "create or replace temp table _load as select nextval('ops.load_ids') as load_id"
+        )
         for platform in sorted({p.platform for p in pages}):
+            # A view, not a copy: the format's LOAD_SQL reads each page once. `platform` is
+            # one of FORMATS' keys (checked above), never text from a landed file.
             con.execute(
-                "create or replace temp table _platform_pages as select * from _pages "
-                "where url in (select url from _pending_pages where platform = ?)",
-                [platform],
+                "create or replace temp view _platform_pages as select * from _pages "
+                f"where url in (select url from _pending_pages where platform = '{platform}')"
             )
             con.execute(FORMATS[platform].LOAD_SQL)
             con.execute(_PLATFORM_RESULTS_SQL)
@@ -413,4 +430,6 @@ def load_landing(con: duckdb.DuckDBPyConnection, landing: LandingZone) -> LoadRe
     except BaseException:
         con.execute("rollback")
         raise
+    finally:
+        con.execute("reset force_compression")
     return report

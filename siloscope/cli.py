@@ -3,6 +3,7 @@
     siloscope run   --config FILE --db FILE [--source x] [--date YYYY-MM-DD]
     siloscope load  --config FILE --db FILE
     siloscope build --config FILE --db FILE --window all|rolling [--date YYYY-MM-DD]
+                    [--full-refresh]
     siloscope validate --config FILE --db FILE
     siloscope publish --config FILE --db FILE [--to DIR]
     siloscope report --db FILE [--html PATH]
@@ -70,7 +71,8 @@ def _cmd_build(args: argparse.Namespace) -> int:
         window = BuildWindow.everything()
     else:
         window = nightly_window(config, _midnight(args.date))
-    print(f"window {window.describe()}: {describe_verdict(build(settings, config, window))}")
+    row = build(settings, config, window, full_refresh=args.full_refresh)
+    print(f"window {window.describe()}: {describe_verdict(row)}")
     return 0
 
 
@@ -151,6 +153,11 @@ def _parser() -> argparse.ArgumentParser:
     build = add("build", "(re)build staging and marts")
     build.add_argument("--window", choices=("all", "rolling"), default="all")
     build.add_argument("--date", help="end of the rolling window, midnight UTC (default: today)")
+    build.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="restage every raw row, not only those loaded since the last build",
+    )
     build.set_defaults(handler=_cmd_build)
     publish = add("publish", "copy the built marts to where dashboards read them (+ Parquet)")
     publish.add_argument(

@@ -212,14 +212,25 @@ def nightly_window(config: OrgConfig, data_interval_end: datetime) -> BuildWindo
     return BuildWindow.rolling(data_interval_end, config.rolling_window_days)
 
 
-def build(settings: Settings, config: OrgConfig, window: BuildWindow) -> dict[str, Any]:
-    """Rebuild staging and marts for `window`; returns the verdict row as a dict."""
+def build(
+    settings: Settings, config: OrgConfig, window: BuildWindow, full_refresh: bool = False
+) -> dict[str, Any]:
+    """Bring staging up to date and rebuild the marts for `window`; the verdict row as a dict.
+
+    `full_refresh` restages every raw row instead of only those loaded since the last build.
+    """
     from ingest.load import ensure_schema
     from transforms.build import build_models
 
     with connect(settings) as con:
         ensure_schema(con)  # a build on an empty database still yields empty marts
-        build_models(con, config, window)
+        build_models(
+            con,
+            config,
+            window,
+            full_refresh=full_refresh,
+            memory_limit=settings.build_memory_limit,
+        )
         return verdict(con, window)
 
 

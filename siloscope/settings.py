@@ -12,6 +12,8 @@ from pathlib import Path
 
 DEFAULT_CONFIG = "config/acme.yaml"
 DEFAULT_DB = "data/siloscope.duckdb"
+# What a build may hold in memory before DuckDB spills to disk (10M messages build in 3 GB).
+DEFAULT_BUILD_MEMORY_LIMIT = "3GB"
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,11 @@ class Settings:
     def published_root(self) -> Path:
         """What dashboards read: $SILOSCOPE_PUBLISHED, else `published/` beside the DB."""
         return Path(os.environ.get("SILOSCOPE_PUBLISHED") or self.db_path.parent / "published")
+
+    @property
+    def build_memory_limit(self) -> str:
+        """$SILOSCOPE_BUILD_MEMORY_LIMIT (like '3GB'), else 3GB."""
+        return os.environ.get("SILOSCOPE_BUILD_MEMORY_LIMIT") or DEFAULT_BUILD_MEMORY_LIMIT
 
     @property
     def report_path(self) -> Path:

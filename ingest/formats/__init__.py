@@ -6,6 +6,7 @@ tables in place:
 
     _platform_pages (url, page json)   this platform's new pages that parsed as JSON
     _pending_pages  (url, sha256, platform, account, endpoint, run_id)
+    _load           (load_id)   this load's number; every raw row inserted carries it
 
 LOAD_SQL inserts new rows into its raw.* tables (by id, only ids not loaded before) and
 leaves four temp tables the loader turns into ops.rejects and ops.loaded_files:

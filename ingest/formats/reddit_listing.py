@@ -25,8 +25,11 @@ create table if not exists raw.reddit_things (
     record json not null,         -- the thing's data exactly as received, minus replies
     account varchar not null,     -- the org account (or r/<subreddit>) whose extract landed it
     landing_file varchar not null,
-    loaded_at timestamptz not null
+    loaded_at timestamptz not null,
+    load_id bigint                -- the load that inserted it (ops.load_ids)
 );
+-- databases created before load ids
+alter table raw.reddit_things add column if not exists load_id bigint;
 """
 
 # Things on a landed page, counted apart from LOAD_SQL (ingest/reconcile.py): every child
@@ -200,8 +203,8 @@ select f.* from first_in_batch f
 anti join raw.reddit_things existing on existing.fullname = f.fullname;
 
 insert into raw.reddit_things
-select n.fullname, n.kind, n.record, p.account, n.url, now()
-from _new_records n join _pending_pages p on p.url = n.url;
+select n.fullname, n.kind, n.record, p.account, n.url, now(), l.load_id
+from _new_records n join _pending_pages p on p.url = n.url cross join _load l;
 
 create or replace temp table _auxiliary_rejects
     (url varchar, record_path varchar, reason varchar, record json);

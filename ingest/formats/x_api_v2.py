@@ -8,20 +8,64 @@ users to raw.x_users. LOAD_SQL follows the contract in ingest/formats/__init__.p
 
 PLATFORM = "x"
 
-SCHEMA_SQL = """
+# Every field of a post the loader checks or staging reads, parsed in one pass.
+_POST_FIELDS = """{
+    "id": "VARCHAR", "conversation_id": "VARCHAR", "author_id": "VARCHAR",
+    "in_reply_to_user_id": "VARCHAR", "created_at": "VARCHAR", "text": "VARCHAR",
+    "lang": "VARCHAR", "referenced_tweets": [{"type": "VARCHAR", "id": "VARCHAR"}]
+}"""
+
+SCHEMA_SQL = f"""
 create table if not exists raw.x_posts (
     id varchar not null,          -- the post id, as the API gives it
     record json not null,         -- the post object exactly as received
     account varchar not null,     -- the org account whose extract landed it first
     landing_file varchar not null,
-    loaded_at timestamptz not null
+    loaded_at timestamptz not null,
+    load_id bigint,               -- the load that inserted it (ops.load_ids)
+    -- The fields staging reads, parsed on the way in: the loader parses every record to
+    -- check it anyway, so stg_x__posts is a view that parses nothing, and a build reading
+    -- one night skips the other nights' row groups by created_at.
+    conversation_id varchar,
+    author_id varchar,
+    created_at timestamptz,
+    text varchar,
+    lang varchar,
+    in_reply_to_user_id varchar,
+    referenced_tweets struct(type varchar, id varchar)[]
 );
 create table if not exists raw.x_users (
     id varchar not null,
     record json not null,
     landing_file varchar not null,
-    loaded_at timestamptz not null
+    loaded_at timestamptz not null,
+    load_id bigint
 );
+-- databases created before load ids and parsed fields; every loaded post has a created_at,
+-- so only posts loaded before it existed are parsed here, once
+alter table raw.x_posts add column if not exists load_id bigint;
+alter table raw.x_users add column if not exists load_id bigint;
+alter table raw.x_posts add column if not exists conversation_id varchar;
+alter table raw.x_posts add column if not exists author_id varchar;
+alter table raw.x_posts add column if not exists created_at timestamptz;
+alter table raw.x_posts add column if not exists text varchar;
+alter table raw.x_posts add column if not exists lang varchar;
+alter table raw.x_posts add column if not exists in_reply_to_user_id varchar;
+alter table raw.x_posts add column if not exists referenced_tweets
+    struct(type varchar, id varchar)[];
+update raw.x_posts set
+    conversation_id = parsed.post.conversation_id,
+    author_id = parsed.post.author_id,
+    created_at = parsed.post.created_at::timestamptz,
+    text = parsed.post.text,
+    lang = parsed.post.lang,
+    in_reply_to_user_id = parsed.post.in_reply_to_user_id,
+    referenced_tweets = parsed.post.referenced_tweets
+from (
+    select id, json_transform(record, '{_POST_FIELDS}') as post
+    from raw.x_posts where created_at is null
+) as parsed
+where raw.x_posts.id = parsed.id;
 """
 
 # Message records on a landed page, counted apart from LOAD_SQL (ingest/reconcile.py):
@@ -38,9 +82,6 @@ from _landed_pages
 # most of what loading costs. Only a page without a data array is looked at again, to
 # name exactly what is wrong with it. Records are parsed once each the same way.
 _PAGE_PARTS = '{"data": "JSON[]", "includes": {"tweets": "JSON[]", "users": "JSON[]"}}'
-_POST_FIELDS = (
-    '{"id": "VARCHAR", "author_id": "VARCHAR", "created_at": "VARCHAR", "text": "VARCHAR"}'
-)
 _USER_FIELDS = '{"id": "VARCHAR", "username": "VARCHAR"}'
 
 LOAD_SQL = f"""
@@ -81,7 +122,7 @@ all_records as (
     select *, json_transform(record, '{_POST_FIELDS}') as field
     from (select * from data_records union all select * from included_posts)
 )
-select url, record_path, record, section, i,
+select url, record_path, record, section, i, field,
     field.id as id,
     case
         when field.id is null and json_type(record) <> 'OBJECT'
@@ -107,9 +148,12 @@ first_in_batch as (
 select f.* from first_in_batch f
 anti join raw.x_posts existing on existing.id = f.id;
 
-insert into raw.x_posts
-select n.id, n.record, p.account, n.url, now()
-from _new_records n join _pending_pages p on p.url = n.url;
+insert into raw.x_posts by name
+select
+    n.id, n.record, p.account, n.url as landing_file, now() as loaded_at, l.load_id,
+    n.field.conversation_id, n.field.author_id, n.field.created_at::timestamptz as created_at,
+    n.field.text, n.field.lang, n.field.in_reply_to_user_id, n.field.referenced_tweets
+from _new_records n join _pending_pages p on p.url = n.url cross join _load l;
 
 create or replace temp table _x_users as
 select url, 'includes.users[' || (i - 1) || ']' as record_path, record, i,
@@ -130,7 +174,7 @@ from (
 drop table _page_parts;
 
 insert into raw.x_users
-select id, record, url, now() from (
+select id, record, url, now(), (select load_id from _load) from (
     select * from _x_users where reason is null
     qualify row_number() over (partition by id order by url, i) = 1
 ) u

@@ -132,7 +132,7 @@ _INSERT_SQL = """
 insert into raw.twcs_messages
 select
     tweet_id, author_id, inbound, created_at, text, response_tweet_id,
-    in_response_to_tweet_id, $file, now()
+    in_response_to_tweet_id, $file, now(), $load_id
 from (
     select * from _twcs_checked
     where reason is null
@@ -323,7 +323,10 @@ def _import(
         with progress.watching(con):
             con.execute(_DELETE_REJECTS_SQL, {"file": str(path)})
             con.execute(_INSERT_REJECTS_SQL, {"file": str(path)})
-            report.rows_loaded = con.execute(_INSERT_SQL, {"file": str(path)}).fetchone()[0]
+            (load_id,) = con.execute("select nextval('ops.load_ids')").fetchone()
+            report.rows_loaded = con.execute(
+                _INSERT_SQL, {"file": str(path), "load_id": load_id}
+            ).fetchone()[0]
         report.rows_duplicate = report.rows_read - report.rows_rejected - report.rows_loaded
         con.execute(
             "insert into ops.imports values (?, ?, ?, ?, ?, ?, ?, ?, now())",

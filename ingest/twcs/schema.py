@@ -15,8 +15,11 @@ create table if not exists raw.twcs_messages (
     response_tweet_id varchar,      -- as written; never used: spreadsheets mangle it
     in_response_to_tweet_id varchar,
     source_file varchar not null,
-    loaded_at timestamptz not null
+    loaded_at timestamptz not null,
+    load_id bigint                  -- the import that inserted it (ops.load_ids)
 );
+-- databases created before load ids
+alter table raw.twcs_messages add column if not exists load_id bigint;
 -- One row per file imported (a file already imported, same sha256, is not imported again).
 create table if not exists ops.imports (
     format varchar not null,        -- 'twcs'

@@ -104,8 +104,8 @@ def test_a_duplicate_message_id_in_staging_fails_validation(copy_of_clean_run, c
     code, error, rows = corrupt_and_validate(
         config,
         db,
-        "insert into staging.stg_messages select * from staging.stg_messages "
-        "order by message_id limit 1",
+        # stg_messages and stg_x__posts are views: the duplicate goes in underneath
+        "insert into raw.x_posts select * from raw.x_posts order by id limit 1",
         capsys,
     )
     assert code == 1
@@ -122,8 +122,7 @@ def test_a_null_author_in_staging_fails_validation(copy_of_clean_run, capsys):
     code, error, rows = corrupt_and_validate(
         config,
         db,
-        "update staging.stg_messages set author_id = null "
-        "where message_id = (select min(message_id) from staging.stg_messages)",
+        "update raw.x_posts set author_id = null where id = (select min(id) from raw.x_posts)",
         capsys,
     )
     assert code == 1
@@ -141,8 +140,8 @@ def test_a_future_date_in_staging_fails_validation(copy_of_clean_run, capsys):
     code, error, rows = corrupt_and_validate(
         config,
         db,
-        "update staging.stg_messages set created_at = now() + interval 1 day "
-        "where message_id = (select min(message_id) from staging.stg_messages)",
+        "update raw.x_posts set created_at = now() + interval 1 day "
+        "where id = (select min(id) from raw.x_posts)",
         capsys,
     )
     assert code == 1
@@ -178,8 +177,8 @@ def test_a_failed_warning_is_recorded_but_does_not_stop_the_run(copy_of_clean_ru
     code, output, rows = corrupt_and_validate(
         config,
         db,
-        "update staging.stg_messages set author_handle = null "
-        "where hash(message_id) % 5 = 0",  # a fifth of the authors lose their handle
+        # half the users of the pages went missing: their messages have no handle
+        "delete from staging.stg_x__users where hash(user_id) % 2 = 0",
         capsys,
     )
     assert code == 0

@@ -1,23 +1,28 @@
 -- The messages inside the build window, each with its place in its conversation.
 --
 -- Everything measured is measured on these rows: a conversation that straddles the window
--- edge counts only the messages inside it.
+-- edge counts only the messages inside it. The window is compared with constants
+-- (getvariable, set by the build), which DuckDB pushes through the int_messages view into
+-- each staging table's scan: row groups outside the window are never read, so a night's
+-- build reads the night, not the history.
+--
+-- Only the columns the metrics read: every row is sorted into its conversation with all
+-- of them. The text is left to int_messages (department_pairs reads mentions there).
 with
 
 messages as (
-    select * from intermediate.int_messages
-),
-
-build_window as (
-    select * from config.build_window
-),
-
-windowed as (
-    select m.*
-    from messages as m
-    cross join build_window as w
-    where (w.window_start is null or m.created_at >= w.window_start)
-        and (w.window_end is null or m.created_at < w.window_end)
+    select
+        platform,
+        message_id,
+        conversation_id,
+        author_id,
+        created_at,
+        author_kind,
+        department,
+        account
+    from intermediate.int_messages
+    where created_at >= getvariable('build_window_start')
+        and created_at < getvariable('build_window_end')
 ),
 
 final as (
@@ -31,7 +36,7 @@ final as (
         bool_or(author_kind = 'customer') over (
             partition by platform, conversation_id
         ) as in_customer_conversation
-    from windowed
+    from messages
 )
 
 select * from final

@@ -31,9 +31,13 @@ org_sequence as (
     select * from intermediate.int_org_message_sequence
 ),
 
+-- int_conversation_messages leaves the text out; the window's org messages are read with it
+-- from int_messages (the window as constants, so only the window is scanned)
 org_messages as (
-    select * from intermediate.int_conversation_messages
+    select * from intermediate.int_messages
     where author_kind = 'org'
+        and created_at >= getvariable('build_window_start')
+        and created_at < getvariable('build_window_end')
 ),
 
 pairs as (

@@ -1,4 +1,6 @@
--- The platform-neutral messages model every metric is computed from.
+-- materialized: view
+-- The platform-neutral messages model every metric is computed from. A view: it only
+-- reshapes the staging tables, and int_messages reads the build window out of it.
 -- Later sources (Reddit, TWCS imports) add their rows with union all.
 with x_posts as (
     select * from staging.stg_x__posts

@@ -1,8 +1,9 @@
+-- materialized: incremental
 -- One row per Reddit comment (t1), typed. Renames and casts only.
 -- A comment read from an inbox (mentions, replies) carries no link_id; its context path
 -- (/r/<sub>/comments/<submission id>/<slug>/<comment id>/) names the submission instead.
 with source as (
-    select fullname, record from raw.reddit_things where kind = 't1'
+    select fullname, record, load_id from raw.reddit_things where kind = 't1'
 ),
 
 final as (
@@ -18,7 +19,8 @@ final as (
         to_timestamp(cast(record->>'created_utc' as double)) as created_at,
         record->>'subreddit' as subreddit,
         record->>'permalink' as permalink,
-        record->>'type' as inbox_type
+        record->>'type' as inbox_type,
+        load_id
     from source
 )
 

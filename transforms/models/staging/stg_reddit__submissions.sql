@@ -1,6 +1,7 @@
+-- materialized: incremental
 -- One row per Reddit submission (t3), typed. Renames and casts only.
 with source as (
-    select fullname, record from raw.reddit_things where kind = 't3'
+    select fullname, record, load_id from raw.reddit_things where kind = 't3'
 ),
 
 final as (
@@ -14,7 +15,8 @@ final as (
         to_timestamp(cast(record->>'created_utc' as double)) as created_at,
         record->>'subreddit' as subreddit,
         record->>'permalink' as permalink,
-        try_cast(record->>'num_comments' as integer) as num_comments
+        try_cast(record->>'num_comments' as integer) as num_comments,
+        load_id
     from source
 )
 

@@ -1,3 +1,4 @@
+-- materialized: incremental
 -- One row per imported TWCS tweet, typed. Renames and casts only: the import
 -- (ingest/twcs) refused every row these casts would fail on.
 with source as (
@@ -14,7 +15,8 @@ final as (
         strptime(created_at, '%a %b %d %H:%M:%S %z %Y') as created_at,
         text,
         response_tweet_id,
-        source_file
+        source_file,
+        load_id
     from source
 )
 

@@ -1,0 +1,182 @@
+"""The model runner: how models are materialized, and what a night's build reads."""
+
+import json
+from datetime import UTC, datetime
+
+import duckdb
+import pytest
+
+from ingest.landing import extract_to_landing
+from ingest.load import ensure_schema, load_landing
+from siloscope.cli import main as siloscope
+from siloscope.config import load_config
+from tests.unit.test_load import NEXT_NIGHT, REQUEST, Pages, count, post
+from transforms.build import MODELS_DIR, BuildWindow, build_models, discover_models
+
+CONFIG = load_config("config/acme.yaml")
+EVERYTHING = BuildWindow.everything()
+
+
+def user(user_id: str, username: str) -> dict:
+    return {"id": user_id, "username": username, "name": username.title()}
+
+
+def land_and_load(con, landing, request, *users):
+    """One page of one post per user; raw.x_users gains the users it has not seen."""
+    body = {
+        "data": [post(f"10{u['id']}", author=u["id"]) for u in users],
+        "includes": {"users": list(users)},
+        "meta": {"result_count": len(users)},
+    }
+    pages = Pages(json.dumps(body).encode())
+    extract_to_landing(pages, request, landing, f"run-{request.until:%d}", "test")
+    load_landing(con, landing)
+
+
+def staged_users(con) -> list[tuple]:
+    return con.execute(
+        "select user_id, username, load_id from staging.stg_x__users order by user_id"
+    ).fetchall()
+
+
+RENAME_USER_1 = (
+    'update raw.x_users set record = json_merge_patch(record, \'{"username": "renamed"}\') '
+    "where id = '1'"
+)
+
+
+def test_a_build_stages_only_the_rows_loaded_since_the_last_one(con, landing):
+    land_and_load(con, landing, REQUEST, user("1", "ann"), user("2", "bob"))
+    build_models(con, CONFIG, EVERYTHING)
+    # A staging row is computed once: after this, a rebuild of user 1 would read "renamed".
+    con.execute(RENAME_USER_1)
+    land_and_load(con, landing, NEXT_NIGHT, user("3", "cy"))
+
+    build_models(con, CONFIG, EVERYTHING)
+
+    assert staged_users(con) == [("1", "ann", 1), ("2", "bob", 1), ("3", "cy", 2)]
+    assert count(con, "staging.stg_messages") == 3
+
+
+def test_a_full_refresh_rebuilds_incremental_models_from_every_raw_row(con, landing):
+    land_and_load(con, landing, REQUEST, user("1", "ann"), user("2", "bob"))
+    build_models(con, CONFIG, EVERYTHING)
+    con.execute(RENAME_USER_1)
+
+    build_models(con, CONFIG, EVERYTHING, full_refresh=True)
+
+    assert staged_users(con) == [("1", "renamed", 1), ("2", "bob", 1)]
+
+
+def test_an_incremental_model_whose_columns_changed_is_rebuilt_whole(con, landing):
+    land_and_load(con, landing, REQUEST, user("1", "ann"), user("2", "bob"))
+    build_models(con, CONFIG, EVERYTHING)
+    # as if the table came from an older version of the model, with one column fewer
+    con.execute("alter table staging.stg_x__users drop column display_name")
+    con.execute("delete from staging.stg_x__users where user_id = '2'")
+
+    build_models(con, CONFIG, EVERYTHING)
+
+    assert [row[0] for row in staged_users(con)] == ["1", "2"]
+    assert "display_name" in [c[0] for c in con.execute("from staging.stg_x__users").description]
+
+
+def test_the_build_command_restages_everything_only_when_asked(tmp_path, landing, capsys):
+    db = tmp_path / "cli.duckdb"
+    with duckdb.connect(str(db)) as con:
+        land_and_load(con, landing, REQUEST, user("1", "ann"))
+        build_models(con, CONFIG, EVERYTHING)
+        con.execute(RENAME_USER_1)
+    command = ["build", "--config", "config/acme.yaml", "--db", str(db)]
+
+    assert siloscope(command) == 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert staged_users(con) == [("1", "ann", 1)]
+    assert siloscope([*command, "--full-refresh"]) == 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert staged_users(con) == [("1", "renamed", 1)]
+    assert "window all: verdict: insufficient_data" in capsys.readouterr().out
+
+
+def test_rows_loaded_before_load_ids_existed_are_built_once(con, landing):
+    land_and_load(con, landing, REQUEST, user("1", "ann"))
+    con.execute("update raw.x_users set load_id = null")  # a database from before load ids
+    build_models(con, CONFIG, EVERYTHING)
+    land_and_load(con, landing, NEXT_NIGHT, user("2", "bob"))
+
+    build_models(con, CONFIG, EVERYTHING)
+    build_models(con, CONFIG, EVERYTHING)
+
+    assert staged_users(con) == [("1", "ann", None), ("2", "bob", 2)]
+
+
+def test_posts_loaded_before_raw_held_their_parsed_fields_are_parsed_once(con, landing):
+    land_and_load(con, landing, REQUEST, user("1", "ann"))
+    columns = ["conversation_id", "author_id", "created_at", "text", "lang"]
+    columns += ["in_reply_to_user_id", "referenced_tweets"]
+    for column in columns:  # raw.x_posts as an older loader left it
+        con.execute(f"alter table raw.x_posts drop column {column}")
+
+    ensure_schema(con)
+    build_models(con, CONFIG, EVERYTHING)
+
+    assert con.execute(
+        "select message_id, author_id, created_at, text from staging.stg_x__posts"
+    ).fetchall() == [("101", "1", datetime(2026, 11, 1, 10, tzinfo=UTC), "post 101")]
+
+
+def test_a_model_that_became_a_view_replaces_the_table_of_its_name(con, landing):
+    land_and_load(con, landing, REQUEST, user("1", "ann"))
+    con.execute("create schema staging")
+    con.execute("create table staging.stg_messages as select 1 as stale")
+
+    build_models(con, CONFIG, EVERYTHING)
+
+    kind = con.execute(
+        "select table_type from information_schema.tables where table_name = 'stg_messages'"
+    ).fetchone()
+    assert kind == ("VIEW",)
+    assert count(con, "staging.stg_messages") == 1
+
+
+def test_the_window_is_set_as_constants_for_the_models_to_filter_on(con, landing):
+    window = BuildWindow(datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 2, tzinfo=UTC))
+    land_and_load(con, landing, REQUEST, user("1", "ann"))
+
+    build_models(con, CONFIG, window)
+    bounded = con.execute(
+        "select getvariable('build_window_start'), getvariable('build_window_end')"
+    ).fetchone()
+    build_models(con, CONFIG, EVERYTHING)
+    unbounded = con.execute(
+        "select getvariable('build_window_start') < timestamptz '0001-01-01', "
+        "getvariable('build_window_end') > timestamptz '9999-01-01'"
+    ).fetchone()
+
+    assert bounded == (window.start, window.end)
+    assert unbounded == (True, True)
+
+
+def test_an_incremental_model_without_load_id_is_refused(con, tmp_path):
+    models = tmp_path / "models"
+    (models / "staging").mkdir(parents=True)
+    (models / "staging" / "stg_things.sql").write_text(
+        "-- materialized: incremental\nselect 1 as thing\n"
+    )
+    with pytest.raises(ValueError, match="stg_things.sql: an incremental model must select"):
+        build_models(con, CONFIG, EVERYTHING, models_dir=models)
+
+
+def test_an_unknown_materialization_is_named_when_models_are_discovered(tmp_path):
+    models = tmp_path / "models"
+    (models / "marts").mkdir(parents=True)
+    (models / "marts" / "things.sql").write_text("-- materialized: ephemeral\nselect 1 as x\n")
+    with pytest.raises(ValueError, match="things.sql: materialized: ephemeral is not one of"):
+        discover_models(models)
+
+
+def test_every_staging_model_that_parses_raw_rows_is_incremental():
+    staging = {m.name: m.materialized for m in discover_models(MODELS_DIR) if m.schema == "staging"}
+    # views: stg_messages reshapes staging tables, stg_x__posts reads fields parsed at load
+    assert staging.pop("stg_messages") == staging.pop("stg_x__posts") == "view"
+    assert set(staging.values()) == {"incremental"}
