@@ -26,17 +26,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from ingest.twcs.csv_file import TWCS_COLUMNS
+
 REPO = Path(__file__).resolve().parents[1]
-HEADER = [
-    "",
-    "tweet_id",
-    "author_id",
-    "inbound",
-    "created_at",
-    "text",
-    "response_tweet_id",
-    "in_response_to_tweet_id",
-]
+HEADER = ["", *TWCS_COLUMNS]  # with the index column pandas writes, as the Kaggle file has
 ORG_ACCOUNTS = {"Care": "AcmeHelp", "Marketing": "Acme", "Sales": "AcmeSales"}
 OTHER_COMPANIES = ["AppleSupport", "AmazonHelp", "Uber_Support", "SpotifyCares", "Delta"]
 PHRASES = (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -16,3 +18,19 @@ class RetryPolicy:
 
     def backoff(self, retry: int) -> float:
         return min(self.backoff_seconds * 2**retry, self.max_rate_limit_wait_seconds)
+
+    def wait_or_give_up(
+        self,
+        retry: int,
+        wait: float,
+        failure: Exception,
+        what: str,
+        log: logging.Logger,
+        sleep: Callable[[float], None],
+    ) -> None:
+        """After attempt `retry` (from 0) failed: raise `failure` once every retry is spent,
+        else log `what` went wrong (on the source's own logger) and wait `wait` seconds."""
+        if retry >= self.max_retries:
+            raise failure
+        log.warning("%s; retry %d of %d in %.3g s", what, retry + 1, self.max_retries, wait)
+        sleep(wait)

@@ -184,18 +184,8 @@ class CapturingSession(requests.Session):
                     elif status == 200:
                         self._captured.append(response.content)
                     return response
-            if retry >= self.policy.max_retries:
-                raise failure
-            log.warning(
-                "Reddit %s for %s: %s; retry %d of %d in %.3g s",
-                endpoint,
-                self.account,
-                reason,
-                retry + 1,
-                self.policy.max_retries,
-                wait,
-            )
-            self.sleep(wait)
+            what = f"Reddit {endpoint} for {self.account}: {reason}"
+            self.policy.wait_or_give_up(retry, wait, failure, what, log, self.sleep)
             retry += 1
 
     def _send(self, method, url, *args, **kwargs) -> requests.Response:

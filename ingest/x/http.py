@@ -181,18 +181,8 @@ class RequestRunner:
                     endpoint=endpoint,
                 )
                 wait, reason = self.policy.backoff(retry), kind
-            if retry >= self.policy.max_retries:
-                raise failure
-            log.warning(
-                "X %s for @%s: %s; retry %d of %d in %.3g s",
-                endpoint,
-                self.account,
-                reason,
-                retry + 1,
-                self.policy.max_retries,
-                wait,
-            )
-            self.sleep(wait)
+            what = f"X {endpoint} for @{self.account}: {reason}"
+            self.policy.wait_or_give_up(retry, wait, failure, what, log, self.sleep)
             retry += 1
 
     def _rate_limit_wait(self, response: requests.Response, retry: int) -> tuple[float, str]:
