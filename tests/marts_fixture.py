@@ -16,18 +16,11 @@ from pathlib import Path
 import duckdb
 
 from siloscope.config import OrgConfig
+from tests.staging_rows import write_stg_messages
 from transforms.build import BuildWindow, build_models
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 DEPARTMENTS = ["Care", "Marketing", "Sales", "Press"]
-
-STG_MESSAGES = """
-    create or replace table staging.stg_messages (
-        platform varchar, message_id varchar, conversation_id varchar, parent_id varchar,
-        author_id varchar, author_handle varchar, author_inbound boolean,
-        created_at timestamptz, text varchar
-    )
-"""
 
 # (departments replying in order, customer, minutes to the first reply), per conversation
 GLUED_DAY = [
@@ -87,12 +80,7 @@ def build_database(
     """Write staging.stg_messages, then build the marts once per window (in order)."""
     config = config or org_config()
     with duckdb.connect(str(path)) as con:
-        con.execute("create schema if not exists staging")
-        con.execute(STG_MESSAGES)
-        if rows:
-            con.executemany(
-                "insert into staging.stg_messages values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
-            )
+        write_stg_messages(con, rows)
         for window in windows or [BuildWindow.everything()]:
             build_models(con, config, window, schemas=("intermediate", "marts"))
     return path

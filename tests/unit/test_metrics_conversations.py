@@ -5,22 +5,11 @@ Every expected value is worked out by hand from the rows in the test (shared/MET
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import duckdb
-
-from siloscope.config import OrgConfig
-from transforms.build import BuildWindow, build_models
-
-T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
-
-STG_MESSAGES = """
-    create or replace table staging.stg_messages (
-        platform varchar, message_id varchar, conversation_id varchar, parent_id varchar,
-        author_id varchar, author_handle varchar, author_inbound boolean,
-        created_at timestamptz, text varchar
-    )
-"""
+from tests.staging_rows import T0, msg, rows
+from tests.staging_rows import build as build_on_rows
+from transforms.build import BuildWindow
 
 DEPARTMENTS = {
     "Care": {"x": ["AcmeHelp"], "reddit": ["AcmeSupport"]},
@@ -29,45 +18,8 @@ DEPARTMENTS = {
 }
 
 
-def msg(
-    message_id, conversation_id, author, minute, text="", *, parent=None, platform="x", inbound=None
-):
-    """One staging row; `author` is the handle (None: a deleted account), minutes after T0."""
-    author_id = author if author is not None else "[deleted]"
-    created_at = T0 + timedelta(minutes=minute)
-    return (
-        platform,
-        message_id,
-        conversation_id,
-        parent,
-        author_id,
-        author,
-        inbound,
-        created_at,
-        text,
-    )
-
-
 def build(messages, departments=DEPARTMENTS, *, window=None, con=None, **config):
-    con = con or duckdb.connect()
-    con.execute("create schema if not exists staging")
-    con.execute(STG_MESSAGES)
-    con.executemany("insert into staging.stg_messages values (?, ?, ?, ?, ?, ?, ?, ?, ?)", messages)
-    org = OrgConfig.model_validate(
-        {
-            "organization": "Acme",
-            "departments": [{"name": n, "accounts": a} for n, a in departments.items()],
-            **config,
-        }
-    )
-    build_models(con, org, window or BuildWindow.everything(), schemas=("intermediate", "marts"))
-    return con
-
-
-def rows(con, query):
-    cursor = con.execute(query)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return build_on_rows(messages, departments, window=window, con=con, **config)
 
 
 def conversation(con, conversation_id, platform="x"):

@@ -5,51 +5,9 @@ Every expected value is worked out by hand from the rows in the test (shared/MET
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
-import duckdb
 import pytest
 
-from siloscope.config import OrgConfig
-from transforms.build import BuildWindow, build_models
-
-T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
-
-STG_MESSAGES = """
-    create or replace table staging.stg_messages (
-        platform varchar, message_id varchar, conversation_id varchar, parent_id varchar,
-        author_id varchar, author_handle varchar, author_inbound boolean,
-        created_at timestamptz, text varchar
-    )
-"""
-
-
-def msg(message_id, conversation_id, author, minute, text="", *, platform="x"):
-    """One staging row by `author` (a normalized handle), `minute` minutes after T0."""
-    created_at = T0 + timedelta(minutes=minute)
-    return (platform, message_id, conversation_id, None, author, author, None, created_at, text)
-
-
-def build(messages, departments, **config):
-    con = duckdb.connect()
-    con.execute("create schema staging")
-    con.execute(STG_MESSAGES)
-    con.executemany("insert into staging.stg_messages values (?, ?, ?, ?, ?, ?, ?, ?, ?)", messages)
-    org = OrgConfig.model_validate(
-        {
-            "organization": "Acme",
-            "departments": [{"name": n, "accounts": a} for n, a in departments.items()],
-            **config,
-        }
-    )
-    build_models(con, org, BuildWindow.everything(), schemas=("intermediate", "marts"))
-    return con
-
-
-def rows(con, query):
-    cursor = con.execute(query)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+from tests.staging_rows import build, msg, rows
 
 
 def chain(conversation_id, customer, *org_handles, customer_platform="x"):

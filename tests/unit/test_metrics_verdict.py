@@ -5,23 +5,14 @@ Every expected value is worked out by hand from the conversations in the test.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import duckdb
 import pytest
 
-from siloscope.config import OrgConfig
-from transforms.build import BuildWindow, build_models
-
-T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
-
-STG_MESSAGES = """
-    create or replace table staging.stg_messages (
-        platform varchar, message_id varchar, conversation_id varchar, parent_id varchar,
-        author_id varchar, author_handle varchar, author_inbound boolean,
-        created_at timestamptz, text varchar
-    )
-"""
+from tests.staging_rows import T0
+from tests.staging_rows import build as build_on_rows
+from transforms.build import BuildWindow
 
 # Each department has one X and one Reddit account, its name in lower case.
 DEPARTMENTS = ["Care", "Marketing", "Sales", "Legal", "Press"]
@@ -52,25 +43,8 @@ def conversations(*engaged, day=0):
 
 
 def build(messages, *, window=None, con=None, **thresholds):
-    con = con or duckdb.connect()
-    con.execute("create schema if not exists staging")
-    con.execute(STG_MESSAGES)
-    if messages:
-        con.executemany(
-            "insert into staging.stg_messages values (?, ?, ?, ?, ?, ?, ?, ?, ?)", messages
-        )
-    org = OrgConfig.model_validate(
-        {
-            "organization": "Acme",
-            "departments": [
-                {"name": d, "accounts": {"x": [d.lower()], "reddit": [d.lower()]}}
-                for d in DEPARTMENTS
-            ],
-            "thresholds": thresholds,
-        }
-    )
-    build_models(con, org, window or BuildWindow.everything(), schemas=("intermediate", "marts"))
-    return con
+    departments = {d: {"x": [d.lower()], "reddit": [d.lower()]} for d in DEPARTMENTS}
+    return build_on_rows(messages, departments, window=window, con=con, thresholds=thresholds)
 
 
 def verdict(con):
