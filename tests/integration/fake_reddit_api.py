@@ -49,6 +49,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.integration.faults import FaultSchedule, Slow, Truncated
 from tests.integration.local_server import LocalServer
 
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -103,31 +104,7 @@ class HttpError:
     status: int = 500
 
 
-@dataclass(frozen=True)
-class Truncated:
-    """HTTP 200 with the first `keep` fraction of the real body."""
-
-    keep: float = 0.5
-
-
-@dataclass(frozen=True)
-class Slow:
-    """Answer normally, but only after `seconds` (for client timeouts)."""
-
-    seconds: float
-
-
 Fault = RateLimited | QuotaExhausted | HttpError | Truncated | Slow
-
-
-@dataclass
-class _ScheduledFault:
-    fault: Fault
-    endpoint: str | None
-    skip: int
-    times: int
-    seen: int = 0
-    applied: int = 0
 
 
 @dataclass(frozen=True)
@@ -193,7 +170,7 @@ class FakeRedditApi(LocalServer):
         self._comments: dict[str, dict] = {}  # id -> data
         self._mentioned: dict[str, set[str]] = {}  # comment id -> lowercase names it named
         self._tokens: dict[str, str] = {}  # access token -> lowercase username
-        self._faults: list[_ScheduledFault] = []
+        self._faults = FaultSchedule()
         self._requests: list[RecordedRequest] = []
         self._things_served = 0
         self._window_started = time.monotonic()
@@ -328,8 +305,7 @@ class FakeRedditApi(LocalServer):
         self, fault: Fault, *, endpoint: str | None = None, skip: int = 0, times: int = 1
     ) -> None:
         """Let `skip` requests (to `endpoint`, or any) through, then answer `times` with `fault`."""
-        with self._lock:
-            self._faults.append(_ScheduledFault(fault, endpoint, skip, times))
+        self._faults.add(fault, endpoint=endpoint, skip=skip, times=times)
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -375,7 +351,7 @@ class FakeRedditApi(LocalServer):
                 login = self._login(headers.get("Authorization"))
                 if endpoint is None:
                     raise _Refused(404, "Not Found")
-                fault = self._take_fault(endpoint)
+                fault = self._faults.take(endpoint)
                 if isinstance(fault, Slow):
                     time.sleep(fault.seconds)
                 answer = self._fault_answer(fault) or self._serve(
@@ -437,20 +413,6 @@ class FakeRedditApi(LocalServer):
                 {"www-authenticate": 'Bearer realm="reddit", error="invalid_token"'},
             )
         return login
-
-    def _take_fault(self, endpoint: str) -> Fault | None:
-        with self._lock:
-            for scheduled in self._faults:
-                if scheduled.applied >= scheduled.times:
-                    continue
-                if scheduled.endpoint not in (None, endpoint):
-                    continue
-                scheduled.seen += 1
-                if scheduled.seen > scheduled.skip:
-                    scheduled.applied += 1
-                    return scheduled.fault
-                return None
-        return None
 
     def _fault_answer(self, fault: Fault | None) -> _Answer | None:
         if isinstance(fault, RateLimited):

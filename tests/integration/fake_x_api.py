@@ -39,6 +39,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.integration.faults import FaultSchedule, Slow, Truncated
 from tests.integration.local_server import LocalServer
 
 SNOWFLAKE_EPOCH_MS = 1288834974657
@@ -198,38 +199,13 @@ class HttpError:
 
 
 @dataclass(frozen=True)
-class Truncated:
-    """HTTP 200 with the first `keep` fraction of the real body."""
-
-    keep: float = 0.5
-
-
-@dataclass(frozen=True)
 class PartialErrors:
     """HTTP 200, the real body plus these problems in `errors` (default: a deleted post)."""
 
     errors: tuple[dict, ...] = (not_found_problem("1"),)
 
 
-@dataclass(frozen=True)
-class Slow:
-    """Answer normally, but only after `seconds` (for client timeouts)."""
-
-    seconds: float
-
-
 Fault = RateLimited | HttpError | Truncated | PartialErrors | Slow
-
-
-@dataclass
-class _ScheduledFault:
-    fault: Fault
-    endpoint: str | None
-    skip: int
-    times: int
-    account: str | None = None
-    seen: int = 0
-    applied: int = 0
 
 
 @dataclass(frozen=True)
@@ -286,7 +262,7 @@ class FakeXApi(LocalServer):
         self._posts: dict[str, dict] = {}
         self._deleted: set[str] = set()
         self._withheld: set[str] = set()
-        self._faults: list[_ScheduledFault] = []
+        self._faults = FaultSchedule()
         self._requests: list[RecordedRequest] = []
         self._posts_served = 0
         self.add_users(users)
@@ -361,14 +337,17 @@ class FakeXApi(LocalServer):
         lookup, mentions and timeline; never a search, whose path names no one. One fault
         at most per request; scheduled faults take turns in the order given.
         """
-        with self._lock:
-            self._faults.append(_ScheduledFault(fault, endpoint, skip, times, account))
+
+        def names_account(route_args: str) -> bool:
+            return self._names(route_args, account)
+
+        applies_to = names_account if account is not None else None
+        self._faults.add(fault, endpoint=endpoint, skip=skip, times=times, applies_to=applies_to)
 
     @property
     def pending_faults(self) -> list[Fault]:
         """Scheduled faults not yet answered as often as asked (a test's fault never hit)."""
-        with self._lock:
-            return [s.fault for s in self._faults if s.applied < s.times]
+        return self._faults.pending
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -405,7 +384,7 @@ class FakeXApi(LocalServer):
         elif method != "GET" or endpoint is None:
             answer = _Answer(404, _generic_problem(404, "Not Found"))
         else:
-            fault = self._take_fault(endpoint, route_args)
+            fault = self._faults.take(endpoint, route_args)
             if isinstance(fault, Slow):
                 time.sleep(fault.seconds)
             answer = self._fault_answer(fault) or self._serve(endpoint, route_args, params)
@@ -424,22 +403,6 @@ class FakeXApi(LocalServer):
                 if isinstance(data, list):
                     self._posts_served += len(data)
         return answer
-
-    def _take_fault(self, endpoint: str, route_args: str) -> Fault | None:
-        with self._lock:
-            for scheduled in self._faults:
-                if scheduled.applied >= scheduled.times:
-                    continue
-                if scheduled.endpoint not in (None, endpoint):
-                    continue
-                if scheduled.account is not None and not self._names(route_args, scheduled.account):
-                    continue
-                scheduled.seen += 1
-                if scheduled.seen > scheduled.skip:
-                    scheduled.applied += 1
-                    return scheduled.fault
-                return None
-        return None
 
     def _names(self, route_args: str, username: str) -> bool:
         """Whether a path's argument (a username, or a user id) is this user."""
