@@ -50,7 +50,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.integration.faults import FaultSchedule, Slow, Truncated
-from tests.integration.local_server import LocalServer
+from tests.integration.local_server import AnswerHandler, LocalServer
 
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 # Separate counters, as on Reddit; the starting points keep comment and submission ids
@@ -746,37 +746,15 @@ def _route(method: str, path: str) -> tuple[str | None, list[Any]]:
 
 
 def _handler_for(api: FakeRedditApi) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    class Handler(AnswerHandler):
         server_version = "fake-reddit-api"
-        # headers and body go out in two writes; with Nagle on, each answer would wait
-        # for the client's delayed ACK (about 40 ms)
-        disable_nagle_algorithm = True
 
-        def do_GET(self) -> None:  # noqa: N802 (the name http.server looks up)
-            self._respond("GET")
-
-        def do_POST(self) -> None:  # noqa: N802
-            self._respond("POST")
-
-        def _respond(self, method: str) -> None:
+        def respond(self, method: str) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length).decode() if length else ""
             form = {name: values[-1] for name, values in parse_qs(raw).items()}
             answer = api.answer(method, self.path, dict(self.headers.items()), form)
-            body = answer.encoded()
-            try:
-                self.send_response(answer.status)
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
-                self.send_header("Content-Length", str(len(body)))
-                for name, value in answer.headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (a timeout test); nothing to answer
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            pass  # requests are in `FakeRedditApi.requests`; stderr stays quiet
+            content_type = "application/json; charset=UTF-8"
+            self.send_answer(answer.status, content_type, answer.headers, answer.encoded())
 
     return Handler

@@ -40,7 +40,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.integration.faults import FaultSchedule, Slow, Truncated
-from tests.integration.local_server import LocalServer
+from tests.integration.local_server import AnswerHandler, LocalServer
 
 SNOWFLAKE_EPOCH_MS = 1288834974657
 RECENT_SEARCH_WINDOW = timedelta(days=7)
@@ -660,38 +660,18 @@ def _decode_token(token: str) -> int:
 
 
 def _handler_for(api: FakeXApi) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    class Handler(AnswerHandler):
         server_version = "fake-x-api"
 
-        def do_GET(self) -> None:  # noqa: N802 (the name http.server looks up)
-            self._respond("GET")
-
-        def do_POST(self) -> None:  # noqa: N802
-            self._respond("POST")
-
-        def _respond(self, method: str) -> None:
+        def respond(self, method: str) -> None:
             try:
                 answer = api.answer(method, self.path, self.headers.get("Authorization"))
             except _BadRequest as bad:
                 answer = _Answer(400, bad.problem)
-            body = answer.encoded()
             problem = answer.status >= 400
-            try:
-                self.send_response(answer.status)
-                self.send_header(
-                    "Content-Type",
-                    "application/problem+json" if problem else "application/json; charset=utf-8",
-                )
-                self.send_header("Content-Length", str(len(body)))
-                for name, value in answer.headers.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (a timeout test); nothing to answer
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            pass  # requests are in `FakeXApi.requests`; stderr stays quiet
+            content_type = (
+                "application/problem+json" if problem else "application/json; charset=utf-8"
+            )
+            self.send_answer(answer.status, content_type, answer.headers, answer.encoded())
 
     return Handler

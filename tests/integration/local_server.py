@@ -50,3 +50,40 @@ class LocalServer:
         if self._server is None:
             raise RuntimeError(f"{type(self).__name__} is not started")
         return f"http://127.0.0.1:{self._server.server_port}"
+
+
+class AnswerHandler(BaseHTTPRequestHandler):
+    """What every fake's request handler shares: GET and POST go to `respond`, an answer is
+    written whole over HTTP/1.1 keep-alive, and nothing is logged to stderr (each fake
+    keeps its own record of requests)."""
+
+    protocol_version = "HTTP/1.1"
+    # headers and body go out in two writes; with Nagle on, each answer would wait for the
+    # client's delayed ACK (about 40 ms)
+    disable_nagle_algorithm = True
+
+    def do_GET(self) -> None:  # noqa: N802 (the name http.server looks up)
+        self.respond("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.respond("POST")
+
+    def respond(self, method: str) -> None:
+        raise NotImplementedError
+
+    def send_answer(
+        self, status: int, content_type: str, headers: dict[str, str], body: bytes
+    ) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a timeout test); nothing to answer
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
