@@ -304,64 +304,33 @@ class _DayBuilder:
         minute, seconds = divmod(rest, 60)
         created_at = f"{self.prefixes[days]}{_MINUTES[minute]}{_SECONDS[seconds]}"
         conversation_id = conversation[0]["id"] if conversation else post_id
-        # One dict literal per shape: cheaper than growing a dict key by key, and the key
-        # order (so the page bytes) is fixed.
-        if mentions:
-            entities = []
-            position = 0
-            for user in mentions:
-                username = user.username
-                start = text.index("@" + username, position)
-                position = start + 1 + len(username)
-                entities.append(
-                    {"start": start, "end": position, "username": username, "id": user.id}
-                )
-            if parent is None:
-                post: Post = {
-                    "id": post_id,
-                    "text": text,
-                    "author_id": author.id,
-                    "created_at": created_at,
-                    "conversation_id": conversation_id,
-                    "entities": {"mentions": entities},
-                    "lang": "en",
-                    "edit_history_tweet_ids": [post_id],
-                }
-            else:
-                post = {
-                    "id": post_id,
-                    "text": text,
-                    "author_id": author.id,
-                    "created_at": created_at,
-                    "conversation_id": conversation_id,
+        # One dict literal, not a dict grown key by key: the key order (so the page bytes)
+        # is fixed, and the optional parts are only there when the post has them.
+        entities = []
+        position = 0
+        for user in mentions:
+            username = user.username
+            start = text.index("@" + username, position)
+            position = start + 1 + len(username)
+            entities.append({"start": start, "end": position, "username": username, "id": user.id})
+        post: Post = {
+            "id": post_id,
+            "text": text,
+            "author_id": author.id,
+            "created_at": created_at,
+            "conversation_id": conversation_id,
+            **(
+                {
                     "in_reply_to_user_id": parent[1].id,
                     "referenced_tweets": [{"type": "replied_to", "id": parent[0]["id"]}],
-                    "entities": {"mentions": entities},
-                    "lang": "en",
-                    "edit_history_tweet_ids": [post_id],
                 }
-        elif parent is None:
-            post = {
-                "id": post_id,
-                "text": text,
-                "author_id": author.id,
-                "created_at": created_at,
-                "conversation_id": conversation_id,
-                "lang": "en",
-                "edit_history_tweet_ids": [post_id],
-            }
-        else:
-            post = {
-                "id": post_id,
-                "text": text,
-                "author_id": author.id,
-                "created_at": created_at,
-                "conversation_id": conversation_id,
-                "in_reply_to_user_id": parent[1].id,
-                "referenced_tweets": [{"type": "replied_to", "id": parent[0]["id"]}],
-                "lang": "en",
-                "edit_history_tweet_ids": [post_id],
-            }
+                if parent is not None
+                else {}
+            ),
+            **({"entities": {"mentions": entities}} if entities else {}),
+            "lang": "en",
+            "edit_history_tweet_ids": [post_id],
+        }
         conversation.append(post)
         return post, author, mentions, ms
 
