@@ -66,6 +66,15 @@ class ExtractResult:
         """The counts of endpoint `name`, created empty on first use."""
         return self.endpoints.setdefault(name, EndpointCounts())
 
+    def count_attempt(self, endpoint: str) -> None:
+        """One HTTP attempt at `endpoint`, retries included (a live client's on_attempt)."""
+        self.requests += 1
+        self.endpoint(endpoint).requests += 1
+
+    def count_rate_limited(self, endpoint: str) -> None:
+        """One 429 from `endpoint` (a live client's on_rate_limited)."""
+        self.endpoint(endpoint).rate_limited += 1
+
 
 class PageSource(Protocol):
     """A source of response pages for one platform (live API, fake server or simulator)."""

@@ -203,20 +203,13 @@ class RedditApiSource:
             )
         credentials = self._credentials_for(None if target.is_subreddit else target.name)
 
-        def count_attempt(endpoint: str) -> None:
-            result.requests += 1
-            result.endpoint(endpoint).requests += 1
-
-        def count_rate_limited(endpoint: str) -> None:
-            result.endpoint(endpoint).rate_limited += 1
-
         session = CapturingSession(
             self.retry_policy,
             timeout_seconds=self.request_timeout_seconds,
             secrets=credentials.secrets,
             account=str(target),
-            on_attempt=count_attempt,
-            on_rate_limited=count_rate_limited,
+            on_attempt=result.count_attempt,
+            on_rate_limited=result.count_rate_limited,
             transport=self._transport,
         )
         run = _Run(self, request, result, session, target, credentials)

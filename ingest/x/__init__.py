@@ -165,19 +165,12 @@ class XApiSource:
             if request.since_ids.get(endpoint):
                 result.watermarks[endpoint] = request.since_ids[endpoint]
 
-        def count_attempt(endpoint: str) -> None:
-            result.requests += 1
-            result.endpoint(endpoint).requests += 1
-
-        def count_rate_limited(endpoint: str) -> None:
-            result.endpoint(endpoint).rate_limited += 1
-
         runner = RequestRunner(
             self.retry_policy,
             secret=self._bearer_token,
             account=account,
-            on_attempt=count_attempt,
-            on_rate_limited=count_rate_limited,
+            on_attempt=result.count_attempt,
+            on_rate_limited=result.count_rate_limited,
         )
         with RoutedSession(self.base_url, self.request_timeout_seconds, self._transport) as session:
             client = tweepy.Client(
