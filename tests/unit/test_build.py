@@ -180,3 +180,21 @@ def test_every_staging_model_that_parses_raw_rows_is_incremental():
     # views: stg_messages reshapes staging tables, stg_x__posts reads fields parsed at load
     assert staging.pop("stg_messages") == staging.pop("stg_x__posts") == "view"
     assert set(staging.values()) == {"incremental"}
+
+
+def test_the_build_memory_limit_comes_from_the_environment_and_is_checked(tmp_path, monkeypatch):
+    from siloscope import pipeline
+    from siloscope.settings import Settings
+
+    settings = Settings.resolve("config/acme.yaml", tmp_path / "limits.duckdb")
+    monkeypatch.setenv("SILOSCOPE_BUILD_MEMORY_LIMIT", "plenty")
+    with pytest.raises(ValueError, match="memory limit 'plenty' is not like"):
+        pipeline.build(settings, CONFIG, EVERYTHING)
+
+    monkeypatch.setenv("SILOSCOPE_BUILD_MEMORY_LIMIT", "1GB")
+    assert pipeline.build(settings, CONFIG, EVERYTHING)["verdict"] == "insufficient_data"
+    # the limit holds for the build only; the caller's connection gets its own back
+    with duckdb.connect(str(settings.db_path)) as con:
+        build_models(con, CONFIG, EVERYTHING, memory_limit="512MB")
+        (limit,) = con.execute("select current_setting('memory_limit')").fetchone()
+        assert limit != "488.2 MiB"
