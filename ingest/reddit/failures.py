@@ -1,0 +1,111 @@
+"""praw's and prawcore's exceptions, translated into RedditExtractErrors without secrets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+import prawcore
+import requests
+from praw.exceptions import PRAWException, RedditAPIException
+
+from ingest.reddit.errors import (
+    RedditAuthError,
+    RedditExtractError,
+    RedditRequestError,
+    RedditUnavailableError,
+)
+from ingest.reddit.http import redact
+
+
+class Failures:
+    """Turns praw's and prawcore's exceptions into RedditExtractErrors without secrets.
+
+    Raised `from None`: a prawcore RequestException keeps the request's headers (the
+    bearer token) and a chained traceback would print it.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        route: str,
+        secrets: Iterable[str],
+        target: object,
+        username: str,
+    ):
+        self.endpoint = endpoint
+        self.route = route
+        self.secrets = secrets
+        self.target = target
+        self.username = username
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, exc, traceback) -> None:
+        if exc is None or isinstance(exc, RedditExtractError | StopIteration | GeneratorExit):
+            return
+        failure = self._translate(exc)
+        if failure is not None:
+            raise failure from None
+
+    def _translate(self, exc: BaseException) -> RedditExtractError | None:
+        endpoint, route, secrets = self.endpoint, self.route, self.secrets
+
+        def message(detail: str) -> str:
+            return redact(f"Reddit {endpoint} ({route}) for {self.target}: {detail}", secrets)
+
+        if isinstance(exc, prawcore.RequestException):
+            original = exc.original_exception
+            if isinstance(original, RedditExtractError):
+                return original
+            return RedditUnavailableError(
+                message(f"request failed: {type(original).__name__}: {original}"),
+                endpoint=endpoint,
+            )
+        if isinstance(exc, prawcore.OAuthException):
+            return RedditAuthError(
+                message(
+                    f"Reddit refused the login of u/{self.username} ({exc.error}); "
+                    "check the username and password in Airflow Connection reddit_default "
+                    "or SILOSCOPE_REDDIT_USERNAME / SILOSCOPE_REDDIT_PASSWORD (values redacted)"
+                ),
+                endpoint=endpoint,
+            )
+        if isinstance(exc, prawcore.ResponseException):
+            response = exc.response
+            status = response.status_code
+            path = _path_of(response)
+            if path.endswith("/api/v1/access_token"):
+                return RedditAuthError(
+                    message(
+                        f"the app's client id and secret were refused (HTTP {status} from the "
+                        "token endpoint); check Airflow Connection reddit_default or "
+                        "SILOSCOPE_REDDIT_CLIENT_ID / SILOSCOPE_REDDIT_CLIENT_SECRET "
+                        "(values redacted)"
+                    ),
+                    endpoint=endpoint,
+                    status=status,
+                )
+            if status == 401:
+                return RedditAuthError(
+                    message(f"the access token was refused (HTTP 401, {path})"),
+                    endpoint=endpoint,
+                    status=status,
+                )
+            if isinstance(exc, prawcore.BadJSON):
+                return None  # _received lands the body and raises RedditMalformedPageError
+            if status == 404 and endpoint in ("comments", "submissions"):
+                detail = f"no such user (HTTP 404, {path})"
+            else:
+                detail = f"refused with HTTP {status} ({path})"
+            return RedditRequestError(message(detail), endpoint=endpoint, status=status)
+        if isinstance(exc, RedditAPIException):
+            return RedditRequestError(message(f"API error: {exc}"), endpoint=endpoint)
+        if isinstance(exc, PRAWException):
+            return RedditRequestError(message(f"{type(exc).__name__}: {exc}"), endpoint=endpoint)
+        return None
+
+
+def _path_of(response: requests.Response) -> str:
+    return urlsplit(response.url or "").path

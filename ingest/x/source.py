@@ -1,0 +1,345 @@
+"""XApiSource: one account's mentions, own posts and replies, and their threads.
+
+The public face is `ingest.x`; HTTP and retries are in `http.py`, paging in `paging.py`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+import tweepy
+
+from ingest.pages import EndpointCounts, ExtractRequest, ExtractResult, ResponsePage
+from ingest.x.errors import (
+    XMalformedPageError,
+    XRequestError,
+    XUnavailableError,
+)
+from ingest.x.http import (
+    OFFICIAL_BASE_URL,
+    RequestRunner,
+    RetryPolicy,
+    RoutedSession,
+    install_tweepy_log_redaction,
+)
+from ingest.x.paging import Page, conversation_queries, fetch_pages, parse_body, snowflake_time
+
+ENDPOINTS = ("mentions", "tweets", "threads")
+ROUTES = {
+    "user lookup": "/2/users/by/username/:username",
+    "mentions": "/2/users/:id/mentions",
+    "tweets": "/2/users/:id/tweets",
+    "threads": "/2/tweets/search/recent",
+}
+
+# What staging needs; anything not asked for is simply absent from the response.
+TWEET_FIELDS = [
+    "author_id",
+    "created_at",
+    "conversation_id",
+    "in_reply_to_user_id",
+    "referenced_tweets",
+    "entities",
+    "lang",
+]
+EXPANSIONS = [
+    "author_id",
+    "entities.mentions.username",
+    "in_reply_to_user_id",
+    "referenced_tweets.id",
+]
+USER_FIELDS = ["username", "name"]
+MAX_RESULTS = 100
+
+# The API serves no deeper than this, whatever since_id or start_time asks for.
+TIMELINE_CAPS = {"mentions": 800, "tweets": 3200}
+RECENT_SEARCH_WINDOW = timedelta(days=7)
+# start_time must stay inside the 7-day window on every page of a search, including one
+# requested after a rate-limit wait (15 minutes by default).
+SEARCH_WINDOW_SAFETY = timedelta(minutes=30)
+# Recent search refuses an end_time less than 10 seconds before the request.
+SEARCH_END_DELAY = timedelta(seconds=15)
+# The query limit of the self-serve access levels; Pro and Enterprise allow 4096.
+SEARCH_QUERY_MAX_CHARS = 512
+
+_USERNAME = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+
+
+class XApiSource:
+    """A `PageSource` for X: one `pages()` call extracts one account.
+
+    `session` is an optional `requests.Session` that sends the requests (its proxies,
+    certificates and adapters are used as they are); requests meant for the official host
+    are sent to `base_url` instead. Waits are bounded: `max_retries` retries per request
+    (429, 5xx, timeouts, connection errors), exponential backoff from `backoff_seconds`,
+    and no single rate-limit wait longer than `max_rate_limit_wait_seconds`.
+
+    Every run fills `result.endpoints` ("user lookup" and each endpoint of `ENDPOINTS`);
+    `stats` holds the counts of `ENDPOINTS` of the last run.
+    """
+
+    platform = "x"
+
+    def __init__(
+        self,
+        bearer_token: str,
+        base_url: str = OFFICIAL_BASE_URL,
+        *,
+        max_retries: int = 5,
+        backoff_seconds: float = 1.0,
+        max_rate_limit_wait_seconds: float = 900,
+        request_timeout_seconds: float = 30,
+        session: requests.Session | None = None,
+        search_query_max_chars: int = SEARCH_QUERY_MAX_CHARS,
+    ):
+        if not bearer_token:
+            raise ValueError("X bearer token is empty")
+        if max_retries < 0 or backoff_seconds < 0 or max_rate_limit_wait_seconds < 0:
+            raise ValueError("retry settings cannot be negative")
+        if request_timeout_seconds <= 0:
+            raise ValueError("request_timeout_seconds must be positive")
+        if search_query_max_chars < len("conversation_id:") + 19:
+            raise ValueError("search_query_max_chars is too small for one conversation")
+        self._bearer_token = bearer_token
+        self.base_url = (base_url or OFFICIAL_BASE_URL).rstrip("/")
+        self.retry_policy = RetryPolicy(max_retries, backoff_seconds, max_rate_limit_wait_seconds)
+        self.request_timeout_seconds = request_timeout_seconds
+        self.search_query_max_chars = search_query_max_chars
+        self._transport = session
+        self.stats: dict[str, EndpointCounts] = {}
+        install_tweepy_log_redaction()
+
+    def __repr__(self) -> str:
+        return f"XApiSource(base_url={self.base_url!r})"
+
+    def pages(self, request: ExtractRequest, result: ExtractResult) -> Iterator[ResponsePage]:
+        """Yield mentions, then tweets, then threads pages (newest first within each).
+
+        `result.watermarks` starts at the request's since_ids and an endpoint's watermark
+        moves only once that endpoint finished, so a run that raises leaves watermarks that
+        are safe to reuse. A page whose body is not JSON is yielded, then
+        `XMalformedPageError` is raised and nothing more is fetched for the account.
+        """
+        account = request.account.strip().lstrip("@")
+        if not _USERNAME.match(account):
+            raise XRequestError(
+                f"X account {request.account!r} is not a valid username (letters, digits, "
+                "underscore; at most 15)",
+                endpoint="user lookup",
+            )
+        # Every endpoint gets its row, also one a failure never let run: a visible zero.
+        for endpoint in ("user lookup", *ENDPOINTS):
+            result.endpoint(endpoint)
+        self.stats = {endpoint: result.endpoints[endpoint] for endpoint in ENDPOINTS}
+        for endpoint in ENDPOINTS:
+            if request.since_ids.get(endpoint):
+                result.watermarks[endpoint] = request.since_ids[endpoint]
+
+        runner = RequestRunner(
+            self.retry_policy,
+            secret=self._bearer_token,
+            account=account,
+            on_attempt=result.count_attempt,
+            on_rate_limited=result.count_rate_limited,
+        )
+        with RoutedSession(self.base_url, self.request_timeout_seconds, self._transport) as session:
+            client = tweepy.Client(
+                bearer_token=self._bearer_token,
+                return_type=requests.Response,
+                wait_on_rate_limit=False,
+            )
+            client.session = session
+            user_id = self._user_id(client, runner, account)
+            lookup = result.endpoint("user lookup")
+            lookup.users += 1
+            lookup.billable_reads += 1
+            conversations: set[str] = set()
+            timelines = (
+                ("mentions", client.get_users_mentions),
+                ("tweets", client.get_users_tweets),
+            )
+            for endpoint, method in timelines:
+                yield from self._timeline(
+                    endpoint, method, user_id, request, result, runner, conversations
+                )
+            yield from self._threads(client, request, result, runner, conversations)
+
+    def _user_id(self, client: Any, runner: RequestRunner, account: str) -> str:
+        endpoint = "user lookup"
+        route = ROUTES[endpoint]
+        response = runner.run(
+            endpoint, route, lambda: client.get_user(username=account, user_fields=USER_FIELDS)
+        )
+        try:
+            document = parse_body(response.content)
+        except ValueError as exc:
+            raise XUnavailableError(
+                f"X {endpoint} (GET {route}) for @{account}: answer is not valid JSON ({exc})",
+                endpoint=endpoint,
+                status=response.status_code,
+            ) from None
+        user = document.get("data") or {}
+        if not user.get("id"):
+            details = "; ".join(
+                str(error.get("detail") or error.get("title"))
+                for error in document.get("errors") or []
+                if isinstance(error, dict)
+            )
+            raise XRequestError(
+                f"X {endpoint} (GET {route}) for @{account}: no such user"
+                + (f" ({details[:300]})" if details else ""),
+                endpoint=endpoint,
+                status=response.status_code,
+            )
+        return str(user["id"])
+
+    def _timeline(
+        self,
+        endpoint: str,
+        method: Any,
+        user_id: str,
+        request: ExtractRequest,
+        result: ExtractResult,
+        runner: RequestRunner,
+        conversations: set[str],
+    ) -> Iterator[ResponsePage]:
+        since_id = request.since_ids.get(endpoint)
+        until = _as_utc(request.until)
+        params: dict[str, Any] = {
+            "tweet_fields": TWEET_FIELDS,
+            "expansions": EXPANSIONS,
+            "user_fields": USER_FIELDS,
+            "max_results": MAX_RESULTS,
+            "end_time": until,
+        }
+        if since_id:
+            params["since_id"] = since_id
+        else:
+            start = _as_utc(request.backfill_start)
+            if start >= until:
+                return
+            params["start_time"] = start
+        pages = fetch_pages(
+            method, user_id, endpoint=endpoint, route=ROUTES[endpoint], runner=runner, **params
+        )
+        received: list[Page] = []
+        for page in self._consume(endpoint, pages):
+            received.append(page)
+            conversations.update(
+                str(post["conversation_id"]) for post in page.posts if post.get("conversation_id")
+            )
+            yield ResponsePage(endpoint, page.body)
+        self._advance_watermark(endpoint, received, result)
+
+        cap = TIMELINE_CAPS[endpoint]
+        returned = sum(len(page.posts) for page in received)
+        if returned >= cap:
+            oldest_ids = [
+                int(page.document["meta"]["oldest_id"])
+                for page in received
+                if (page.document.get("meta") or {}).get("oldest_id")
+            ]
+            older_than = (
+                f" older than {_stamp(snowflake_time(min(oldest_ids)))}" if oldest_ids else ""
+            )
+            bound = f"since_id {since_id}" if since_id else f"start {_stamp(params['start_time'])}"
+            result.ceilings.append(
+                f"{endpoint}: the API serves only the {cap} newest posts; {returned} returned, "
+                f"posts{older_than} back to {bound} are missing"
+            )
+
+    def _threads(
+        self,
+        client: Any,
+        request: ExtractRequest,
+        result: ExtractResult,
+        runner: RequestRunner,
+        conversations: set[str],
+    ) -> Iterator[ResponsePage]:
+        endpoint = "threads"
+        now = datetime.now(UTC)
+        window_start = now - RECENT_SEARCH_WINDOW + SEARCH_WINDOW_SAFETY
+        backfill_start = _as_utc(request.backfill_start)
+        start = max(window_start, backfill_start)
+        end = min(_as_utc(request.until), now - SEARCH_END_DELAY)
+
+        # Backfilling (a timeline without since_id) reaches further back than search can.
+        backfilling = not all(request.since_ids.get(e) for e in ("mentions", "tweets"))
+        if backfilling and backfill_start < window_start:
+            result.ceilings.append(
+                f"threads: recent search covers 7 days; backfill start {_stamp(backfill_start)} "
+                f"is older, threads before {_stamp(window_start)} were not searched"
+            )
+        partial = [c for c in conversations if snowflake_time(c) < window_start]
+        if partial:
+            result.ceilings.append(
+                f"threads: recent search covers 7 days; {len(partial)} conversation(s) started "
+                f"before {_stamp(window_start)} are partial"
+            )
+        if not conversations or start >= end:
+            return
+
+        received: list[Page] = []
+        for query in conversation_queries(conversations, self.search_query_max_chars):
+            pages = fetch_pages(
+                client.search_recent_tweets,
+                query,
+                endpoint=endpoint,
+                route=ROUTES[endpoint],
+                runner=runner,
+                tweet_fields=TWEET_FIELDS,
+                expansions=EXPANSIONS,
+                user_fields=USER_FIELDS,
+                max_results=MAX_RESULTS,
+                start_time=start,
+                end_time=end,
+            )
+            for page in self._consume(endpoint, pages):
+                received.append(page)
+                yield ResponsePage(endpoint, page.body)
+        self._advance_watermark(endpoint, received, result)
+
+    def _consume(self, endpoint: str, pages: Iterator[Page]) -> Iterator[Page]:
+        stats = self.stats[endpoint]
+        try:
+            for page in pages:
+                includes = page.document.get("includes") or {}
+                included_posts = len(includes.get("tweets") or [])
+                users = len(includes.get("users") or [])
+                stats.pages += 1
+                stats.posts += len(page.posts)
+                stats.included_posts += included_posts
+                stats.users += users
+                stats.api_errors += len(page.document.get("errors") or [])
+                # X bills reads per resource returned: posts, referenced posts and users.
+                stats.billable_reads += len(page.posts) + included_posts + users
+                yield page
+        except XMalformedPageError as broken:
+            # Landed so the loader can reject it with a reason; then the account stops.
+            stats.pages += 1
+            yield Page(broken.page, broken.body, {})
+            raise
+
+    @staticmethod
+    def _advance_watermark(endpoint: str, received: list[Page], result: ExtractResult) -> None:
+        ids = [int(page.newest_id) for page in received if page.newest_id]
+        previous = result.watermarks.get(endpoint)
+        if previous:
+            ids.append(int(previous))
+        if ids:
+            result.watermarks[endpoint] = str(max(ids))
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """Naive datetimes are taken as UTC, the API's only time zone."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
