@@ -25,16 +25,9 @@ from typing import Any
 
 from ingest.pages import ExtractRequest, ExtractResult, ResponsePage
 
-from .generator import (
-    SEQUENCE_BITS,
-    SPILL_DAYS,
-    X_EPOCH_MS,
-    Conversation,
-    Post,
-    SimulatedWorld,
-    day_start_ms,
-)
+from .generator import SimulatedWorld
 from .population import OrgAccount
+from .posts import SEQUENCE_BITS, SPILL_DAYS, X_EPOCH_MS, Conversation, Post, day_start_ms
 
 ENDPOINTS = ("mentions", "tweets", "threads")
 PAGE_SIZE = 100
