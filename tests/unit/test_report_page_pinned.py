@@ -1,0 +1,71 @@
+"""The report page's HTML for fixed databases, pinned byte for byte.
+
+test_report_page.py checks what each mark means; this checks that a change of the page's
+code (a refactor) changes nothing a reader sees. Re-pin
+(`python -m tests.unit.test_report_page_pinned`) only when a change of the page is intended.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from siloscope.report_page import write_report_page
+from tests.marts_fixture import build_database, messages, nightly_windows, org_config
+
+PINNED = Path(__file__).parent / "pinned"
+
+
+def four_nights(folder: Path) -> Path:
+    """Every chart drawn: the marts fixture's glued organisation over four nightly builds."""
+    return build_database(folder / "work.duckdb", messages(days=4), windows=nightly_windows(4))
+
+
+def one_night_too_few(folder: Path) -> Path:
+    """One build, too few conversations for a verdict: the charts' empty states."""
+    return build_database(folder / "work.duckdb", messages(), org_config(min_conversations=50))
+
+
+def names_to_escape(folder: Path) -> Path:
+    return build_database(
+        folder / "work.duckdb",
+        messages(plan=[(("care", "r&d<lab>"), "ann", 5)], handles={"r&d<lab>": "r&d<lab>"}),
+        org_config(["Care", "R&D <Lab>"]),
+    )
+
+
+DATABASES: dict[str, Callable[[Path], Path]] = {
+    "four_nights": four_nights,
+    "one_night_too_few": one_night_too_few,
+    "names_to_escape": names_to_escape,
+}
+
+
+def render(name: str, folder: Path) -> str:
+    db = DATABASES[name](folder)
+    return write_report_page(db, folder / "report.html", organization="Acme & Co").read_text()
+
+
+@pytest.mark.parametrize("name", DATABASES)
+def test_the_page_for_a_fixed_database_is_unchanged(name: str, tmp_path: Path) -> None:
+    pinned = (PINNED / f"report_page_{name}.html").read_text()
+    page = render(name, tmp_path)
+    difference = "".join(
+        list(difflib.unified_diff(pinned.splitlines(True), page.splitlines(True), n=1))[:40]
+    )
+    assert page == pinned, f"the page differs from the pinned one:\n{difference}"
+
+
+def pin() -> None:
+    for name in DATABASES:
+        with tempfile.TemporaryDirectory() as folder:
+            page = render(name, Path(folder))
+        (PINNED / f"report_page_{name}.html").write_text(page)
+
+
+if __name__ == "__main__":
+    pin()
