@@ -5,6 +5,13 @@
 The page is drawn from the published copy each night (what dashboards show), or from any
 database on demand (`siloscope report --html PATH`). The SQL behind each chart lives in
 queries.py and is shown in docs/dashboards.md.
+
+    queries.py     what the page reads from the marts
+    page.py        the HTML: sections, tables, styles
+    charts/        the SVG charts, in three groups (see charts/__init__.py)
+    svg.py         the charts' building blocks: frame, text, empty state
+    palette.py     colours
+    formatting.py  numbers, durations, days and verdicts as text
 """
 
 from __future__ import annotations

@@ -5,14 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from siloscope.report_page import charts
-from siloscope.report_page.charts import (
-    VERDICT_COLOURS,
-    VERDICT_LABELS,
-    duration,
-    esc,
-    last_day,
-    percent,
-)
+from siloscope.report_page.formatting import VERDICT_LABELS, duration, esc, last_day, percent
+from siloscope.report_page.palette import VERDICT_COLOURS
 from siloscope.report_page.queries import ReportData, Row
 
 STYLE = """

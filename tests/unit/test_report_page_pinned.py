@@ -31,6 +31,11 @@ def one_night_too_few(folder: Path) -> Path:
     return build_database(folder / "work.duckdb", messages(), org_config(min_conversations=50))
 
 
+def one_nightly_snapshot(folder: Path) -> Path:
+    """The trend charts' first night: one point each."""
+    return build_database(folder / "work.duckdb", messages(), windows=nightly_windows(1))
+
+
 def names_to_escape(folder: Path) -> Path:
     return build_database(
         folder / "work.duckdb",
@@ -42,6 +47,7 @@ def names_to_escape(folder: Path) -> Path:
 DATABASES: dict[str, Callable[[Path], Path]] = {
     "four_nights": four_nights,
     "one_night_too_few": one_night_too_few,
+    "one_nightly_snapshot": one_nightly_snapshot,
     "names_to_escape": names_to_escape,
 }
 
