@@ -11,13 +11,13 @@ import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ingest.live import AuthError
 from ingest.pages import PageSource
 
 if TYPE_CHECKING:
     from ingest.reddit import RedditCredentials
     from siloscope.config import OrgConfig
 
-X_DEFAULT_BASE_URL = "https://api.twitter.com"
 # Tuning of XApiSource (ingest/x/README.md): env SILOSCOPE_X_<NAME> on the command line,
 # keys of the x_default Connection's extra in Airflow.
 X_SOURCE_OPTIONS: dict[str, Callable[[Any], Any]] = {
@@ -32,8 +32,8 @@ X_SOURCE_OPTIONS: dict[str, Callable[[Any], Any]] = {
 REDDIT_ENV_FIELDS = ("CLIENT_ID", "CLIENT_SECRET", "USERNAME", "PASSWORD")
 
 
-class MissingCredential(RuntimeError):
-    pass
+class MissingCredential(AuthError):
+    """A credential that is not set: a person has to add it, so no retry can help."""
 
 
 def env_live_source(platform: str, config: OrgConfig | None = None) -> PageSource:
@@ -49,8 +49,8 @@ def env_live_source(platform: str, config: OrgConfig | None = None) -> PageSourc
             {name: os.environ.get(f"SILOSCOPE_X_{name.upper()}") for name in X_SOURCE_OPTIONS},
             lambda name: f"SILOSCOPE_X_{name.upper()}",
         )
-        base_url = os.environ.get("SILOSCOPE_X_BASE_URL") or X_DEFAULT_BASE_URL
-        return XApiSource(token, base_url, **options)
+        base_url = os.environ.get("SILOSCOPE_X_BASE_URL") or None
+        return XApiSource(token, base_url, token_hint="SILOSCOPE_X_BEARER_TOKEN", **options)
     if platform == "reddit":
         from ingest.reddit import RedditApiSource
 
@@ -73,11 +73,15 @@ def airflow_live_source(platform: str, config: OrgConfig | None = None) -> PageS
             raise MissingCredential(
                 "X bearer token missing: put it in the password of Airflow Connection x_default"
             )
-        base_url = _base_url(connection) or X_DEFAULT_BASE_URL
         options = _x_options(
             connection.extra_dejson, lambda name: f"Airflow Connection x_default, extra {name!r}"
         )
-        return XApiSource(connection.password, base_url, **options)
+        return XApiSource(
+            connection.password,
+            _base_url(connection),
+            token_hint="the password of Airflow Connection x_default",
+            **options,
+        )
     if platform == "reddit":
         from ingest.reddit import RedditApiSource
 

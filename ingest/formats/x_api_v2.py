@@ -6,7 +6,20 @@ Posts go to raw.x_posts (including the posts a page refers to, from includes.twe
 users to raw.x_users. LOAD_SQL follows the contract in ingest/formats/__init__.py.
 """
 
+from datetime import UTC, datetime
+
 PLATFORM = "x"
+
+# X ids are snowflakes: milliseconds since this epoch, shifted left over a sequence part.
+SNOWFLAKE_EPOCH_MS = 1288834974657
+SNOWFLAKE_SEQUENCE_BITS = 22
+
+
+def snowflake_time(post_id: str | int) -> datetime:
+    """When an X post (or conversation root) with this id was created."""
+    milliseconds = (int(post_id) >> SNOWFLAKE_SEQUENCE_BITS) + SNOWFLAKE_EPOCH_MS
+    return datetime.fromtimestamp(milliseconds / 1000, tz=UTC)
+
 
 # Every field of a post the loader checks or staging reads, parsed in one pass.
 _POST_FIELDS = """{

@@ -9,13 +9,13 @@ import prawcore
 import requests
 from praw.exceptions import PRAWException, RedditAPIException
 
+from ingest.live import redact
 from ingest.reddit.errors import (
     RedditAuthError,
     RedditExtractError,
     RedditRequestError,
     RedditUnavailableError,
 )
-from ingest.reddit.http import redact
 
 
 class Failures:

@@ -21,12 +21,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from ingest.reddit.errors import (
-    RedditExtractError,
-    RedditRateLimitError,
-    RedditUnavailableError,
-)
-from ingest.retry_policy import RetryPolicy
+from ingest.live import Attempt, Retrier, RetryPolicy, Verdict, redact, wait_from_headers
+from ingest.reddit.errors import RedditRateLimitError, RedditUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -90,13 +86,6 @@ class RedditHosts:
         return cls(base, base, base)
 
 
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every secret replaced by ***."""
-    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
-
-
 class CapturingSession(requests.Session):
     """The session prawcore sends through: keeps API bodies, retries, never shows secrets.
 
@@ -118,14 +107,13 @@ class CapturingSession(requests.Session):
         sleep: Callable[[float], None] = time.sleep,
     ):
         super().__init__()
-        self.policy = policy
+        self.retrier = Retrier(
+            policy, log, on_attempt=on_attempt, on_rate_limited=on_rate_limited, sleep=sleep
+        )
         self.timeout_seconds = timeout_seconds
         self.secrets = [s for s in secrets if s]
         self.account = account
-        self.on_attempt = on_attempt
-        self.on_rate_limited = on_rate_limited
         self.transport = transport
-        self.sleep = sleep
         self.endpoint = "login"
         self._captured: list[bytes] = []
 
@@ -139,54 +127,21 @@ class CapturingSession(requests.Session):
         kwargs["timeout"] = self.timeout_seconds
         path = urlsplit(url).path
         is_token_request = path.endswith((ACCESS_TOKEN_PATH, REVOKE_TOKEN_PATH))
-        what = f"{method.upper()} {path}"
+        request = f"{method.upper()} {path}"
         # the token is fetched lazily, inside whichever endpoint asks first
         endpoint = "login" if is_token_request else self.endpoint
-        retry = 0
-        while True:
-            self.on_attempt(endpoint)
-            failure: RedditExtractError
-            try:
-                response = self._send(method, url, *args, **kwargs)
-            except (requests.Timeout, requests.ConnectionError) as exc:
-                kind = "timed out" if isinstance(exc, requests.Timeout) else "connection failed"
-                failure = RedditUnavailableError(
-                    self._message(endpoint, what, f"{kind} after {retry + 1} attempts: {exc}"),
-                    endpoint=endpoint,
-                )
-                wait, reason = self.policy.backoff(retry), kind
-            else:
-                status = response.status_code
-                if status == 429:
-                    self.on_rate_limited(endpoint)
-                    wait, why = self._rate_limit_wait(response, retry)
-                    failure = RedditRateLimitError(
-                        self._message(
-                            endpoint,
-                            what,
-                            f"still rate limited (HTTP 429) after {retry + 1} attempts; "
-                            f"last answer: {why}",
-                        ),
-                        endpoint=endpoint,
-                        status=429,
-                    )
-                    reason = f"HTTP 429, {why}"
-                elif status in RETRY_STATUSES:
-                    failure = RedditUnavailableError(
-                        self._message(endpoint, what, f"HTTP {status} after {retry + 1} attempts"),
-                        endpoint=endpoint,
-                        status=status,
-                    )
-                    wait, reason = self.policy.backoff(retry), f"HTTP {status}"
-                else:
-                    if is_token_request:
-                        self._remember_access_token(response)
-                    elif status == 200:
-                        self._captured.append(response.content)
-                    return response
-            what = f"Reddit {endpoint} for {self.account}: {reason}"
-            self.policy.wait_or_give_up(retry, wait, failure, what, log, self.sleep)
-            retry += 1
+        response = self.retrier.call(
+            lambda: self._send(method, url, *args, **kwargs),
+            classify,
+            endpoint=endpoint,
+            describe=lambda detail: self._message(endpoint, request, detail),
+            what=f"Reddit {endpoint} for {self.account}",
+        )
+        if is_token_request:
+            self._remember_access_token(response)
+        elif response.status_code == 200:
+            self._captured.append(response.content)
+        return response
 
     def _send(self, method, url, *args, **kwargs) -> requests.Response:
         if self.transport is not None:
@@ -202,19 +157,20 @@ class CapturingSession(requests.Session):
         if isinstance(token, str) and token:
             self.secrets.append(token)
 
-    def _rate_limit_wait(self, response: requests.Response, retry: int) -> tuple[float, str]:
-        # Reddit's X-Ratelimit-Reset is seconds until the window resets, not a timestamp.
-        for header in ("retry-after", "x-ratelimit-reset"):
-            value = response.headers.get(header)
-            if value is None:
-                continue
-            try:
-                seconds = max(0.0, float(value))
-            except ValueError:
-                continue
-            wait = min(seconds, self.policy.max_rate_limit_wait_seconds)
-            return wait, f"waiting {header} {value}"
-        return self.policy.backoff(retry), "no retry-after or x-ratelimit-reset header, backing off"
-
     def _message(self, endpoint: str, what: str, detail: str) -> str:
         return redact(f"Reddit {endpoint} ({what}) for {self.account}: {detail}", self.secrets)
+
+
+def classify(attempt: Attempt[requests.Response]) -> Verdict:
+    """429, prawcore's retry statuses, timeouts and connection errors are retried here;
+    every other answer goes up to prawcore, whose exceptions `failures.py` translates."""
+    response = attempt.value
+    if response is None:
+        return attempt.transport_failure(RedditUnavailableError)
+    if response.status_code == 429:
+        # Reddit's X-Ratelimit-Reset is seconds until the window resets, not a timestamp.
+        wait, why = wait_from_headers(response, "retry-after", "x-ratelimit-reset")
+        return attempt.rate_limited(RedditRateLimitError, why, wait)
+    if response.status_code in RETRY_STATUSES:
+        return attempt.unavailable(RedditUnavailableError, response.status_code)
+    return None

@@ -11,12 +11,12 @@ import logging
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import praw
 import requests
 
+from ingest.live import RetryPolicy, as_utc, check_timeout, stamp
 from ingest.pages import EndpointCounts, ExtractRequest, ExtractResult, ResponsePage
 from ingest.reddit import listings
 from ingest.reddit.errors import (
@@ -24,12 +24,7 @@ from ingest.reddit.errors import (
     RedditRequestError,
 )
 from ingest.reddit.failures import Failures
-from ingest.reddit.http import (
-    CapturingSession,
-    RedditCredentials,
-    RedditHosts,
-    RetryPolicy,
-)
+from ingest.reddit.http import CapturingSession, RedditCredentials, RedditHosts
 
 log = logging.getLogger(__name__)
 
@@ -116,10 +111,6 @@ class RedditApiSource:
         listing_cap: int = LISTING_CAP,
         session: requests.Session | None = None,
     ):
-        if max_retries < 0 or backoff_seconds < 0 or max_rate_limit_wait_seconds < 0:
-            raise ValueError("retry settings cannot be negative")
-        if request_timeout_seconds <= 0:
-            raise ValueError("request_timeout_seconds must be positive")
         if replace_more_limit < 0:
             raise ValueError("replace_more_limit cannot be negative")
         if any(not keyword.strip() for keyword in search_keywords):
@@ -133,7 +124,7 @@ class RedditApiSource:
         self.search_keywords = tuple(keyword.strip() for keyword in search_keywords)
         self.replace_more_limit = replace_more_limit
         self.retry_policy = RetryPolicy(max_retries, backoff_seconds, max_rate_limit_wait_seconds)
-        self.request_timeout_seconds = request_timeout_seconds
+        self.request_timeout_seconds = check_timeout(request_timeout_seconds)
         self.listing_cap = listing_cap
         self._transport = session
         self.stats: dict[str, EndpointCounts] = {}
@@ -201,8 +192,8 @@ class _Run:
         self.session = session
         self.target = target
         self.credentials = credentials
-        self.until = _as_utc(request.until).timestamp()
-        self.backfill_start = _as_utc(request.backfill_start).timestamp()
+        self.until = as_utc(request.until).timestamp()
+        self.backfill_start = as_utc(request.backfill_start).timestamp()
         # submission id -> newest activity seen in it, for fetching busy threads first
         self.conversations: dict[str, float] = {}
         self.reddit = praw.Reddit(
@@ -312,8 +303,8 @@ class _Run:
         if finished and not reached_cutoff and returned >= self.source.listing_cap:
             self.result.ceilings.append(
                 f"{endpoint}: Reddit listings end after {self.source.listing_cap} items; "
-                f"{returned} returned, items older than {_stamp(oldest)} back to "
-                f"{_stamp(cutoff)} are missing"
+                f"{returned} returned, items older than {stamp(oldest)} back to "
+                f"{stamp(cutoff)} are missing"
             )
 
     def _mark(self, endpoint: str) -> float | None:
@@ -460,16 +451,3 @@ def _some(ids: dict[str, Any], shown: int = 5) -> str:
     names = sorted(ids)
     more = f", and {len(names) - shown} more" if len(names) > shown else ""
     return ", ".join(names[:shown]) + more
-
-
-def _as_utc(moment: datetime) -> datetime:
-    """Naive datetimes are taken as UTC, the API's only time zone."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-def _stamp(epoch: float | None) -> str:
-    if epoch is None:
-        return "?"
-    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from ingest.formats.x_api_v2 import SNOWFLAKE_EPOCH_MS, SNOWFLAKE_SEQUENCE_BITS
+
 from . import texts
 from .draws import DayDraws, TemplateContext
 from .population import OrgAccount, XUser
@@ -23,8 +25,8 @@ Conversation = list[Post]
 # users it mentions (for X's reply prefix) and its id's millisecond part.
 Message = tuple[Post, XUser, list[XUser], int]
 
-X_EPOCH_MS = 1288834974657
-SEQUENCE_BITS = 22
+X_EPOCH_MS = SNOWFLAKE_EPOCH_MS
+SEQUENCE_BITS = SNOWFLAKE_SEQUENCE_BITS
 DAY_TAG_BITS = 2
 COUNTER_BITS = SEQUENCE_BITS - DAY_TAG_BITS
 MAX_POSTS_PER_DAY = 1 << COUNTER_BITS

@@ -14,7 +14,6 @@ import functools
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -22,15 +21,6 @@ import tweepy
 
 from ingest.x.errors import XMalformedPageError
 from ingest.x.http import RequestRunner
-
-# X ids are snowflakes: milliseconds since this epoch, shifted left 22 bits.
-_SNOWFLAKE_EPOCH_MS = 1288834974657
-
-
-def snowflake_time(post_id: str | int) -> datetime:
-    """When an X post (or conversation root) with this id was created."""
-    milliseconds = (int(post_id) >> 22) + _SNOWFLAKE_EPOCH_MS
-    return datetime.fromtimestamp(milliseconds / 1000, tz=UTC)
 
 
 def conversation_queries(conversation_ids: Iterable[str], max_chars: int) -> list[str]:
@@ -100,9 +90,13 @@ def fetch_pages(
             document = parse_body(response.content)
         except ValueError as exc:
             raise XMalformedPageError(
-                f"X {endpoint} (GET {route}) for @{runner.account}: page {number} is not "
-                f"valid JSON ({exc}; {len(response.content)} bytes received); the page is "
-                "kept for the loader to reject and nothing more is fetched for this account",
+                runner.message(
+                    endpoint,
+                    route,
+                    f"page {number} is not valid JSON ({exc}; {len(response.content)} bytes "
+                    "received); the page is kept for the loader to reject and nothing more is "
+                    "fetched for this account",
+                ),
                 endpoint=endpoint,
                 page=number,
                 body=response.content,

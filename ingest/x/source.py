@@ -13,6 +13,8 @@ from typing import Any
 import requests
 import tweepy
 
+from ingest.formats.x_api_v2 import snowflake_time
+from ingest.live import RetryPolicy, as_utc, check_timeout, stamp
 from ingest.pages import EndpointCounts, ExtractRequest, ExtractResult, ResponsePage
 from ingest.x.errors import (
     XMalformedPageError,
@@ -22,11 +24,10 @@ from ingest.x.errors import (
 from ingest.x.http import (
     OFFICIAL_BASE_URL,
     RequestRunner,
-    RetryPolicy,
     RoutedSession,
     install_tweepy_log_redaction,
 )
-from ingest.x.paging import Page, conversation_queries, fetch_pages, parse_body, snowflake_time
+from ingest.x.paging import Page, conversation_queries, fetch_pages, parse_body
 
 ENDPOINTS = ("mentions", "tweets", "threads")
 ROUTES = {
@@ -87,7 +88,7 @@ class XApiSource:
     def __init__(
         self,
         bearer_token: str,
-        base_url: str = OFFICIAL_BASE_URL,
+        base_url: str | None = None,
         *,
         max_retries: int = 5,
         backoff_seconds: float = 1.0,
@@ -95,19 +96,17 @@ class XApiSource:
         request_timeout_seconds: float = 30,
         session: requests.Session | None = None,
         search_query_max_chars: int = SEARCH_QUERY_MAX_CHARS,
+        token_hint: str = "the bearer token given to XApiSource",
     ):
         if not bearer_token:
             raise ValueError("X bearer token is empty")
-        if max_retries < 0 or backoff_seconds < 0 or max_rate_limit_wait_seconds < 0:
-            raise ValueError("retry settings cannot be negative")
-        if request_timeout_seconds <= 0:
-            raise ValueError("request_timeout_seconds must be positive")
         if search_query_max_chars < len("conversation_id:") + 19:
             raise ValueError("search_query_max_chars is too small for one conversation")
         self._bearer_token = bearer_token
         self.base_url = (base_url or OFFICIAL_BASE_URL).rstrip("/")
         self.retry_policy = RetryPolicy(max_retries, backoff_seconds, max_rate_limit_wait_seconds)
-        self.request_timeout_seconds = request_timeout_seconds
+        self.request_timeout_seconds = check_timeout(request_timeout_seconds)
+        self.token_hint = token_hint
         self.search_query_max_chars = search_query_max_chars
         self._transport = session
         self.stats: dict[str, EndpointCounts] = {}
@@ -143,6 +142,7 @@ class XApiSource:
             self.retry_policy,
             secret=self._bearer_token,
             account=account,
+            token_hint=self.token_hint,
             on_attempt=result.count_attempt,
             on_rate_limited=result.count_rate_limited,
         )
@@ -178,7 +178,7 @@ class XApiSource:
             document = parse_body(response.content)
         except ValueError as exc:
             raise XUnavailableError(
-                f"X {endpoint} (GET {route}) for @{account}: answer is not valid JSON ({exc})",
+                runner.message(endpoint, route, f"answer is not valid JSON ({exc})"),
                 endpoint=endpoint,
                 status=response.status_code,
             ) from None
@@ -190,8 +190,9 @@ class XApiSource:
                 if isinstance(error, dict)
             )
             raise XRequestError(
-                f"X {endpoint} (GET {route}) for @{account}: no such user"
-                + (f" ({details[:300]})" if details else ""),
+                runner.message(
+                    endpoint, route, "no such user" + (f" ({details[:300]})" if details else "")
+                ),
                 endpoint=endpoint,
                 status=response.status_code,
             )
@@ -208,7 +209,7 @@ class XApiSource:
         conversations: set[str],
     ) -> Iterator[ResponsePage]:
         since_id = request.since_ids.get(endpoint)
-        until = _as_utc(request.until)
+        until = as_utc(request.until)
         params: dict[str, Any] = {
             "tweet_fields": TWEET_FIELDS,
             "expansions": EXPANSIONS,
@@ -219,7 +220,7 @@ class XApiSource:
         if since_id:
             params["since_id"] = since_id
         else:
-            start = _as_utc(request.backfill_start)
+            start = as_utc(request.backfill_start)
             if start >= until:
                 return
             params["start_time"] = start
@@ -244,9 +245,9 @@ class XApiSource:
                 if (page.document.get("meta") or {}).get("oldest_id")
             ]
             older_than = (
-                f" older than {_stamp(snowflake_time(min(oldest_ids)))}" if oldest_ids else ""
+                f" older than {stamp(snowflake_time(min(oldest_ids)))}" if oldest_ids else ""
             )
-            bound = f"since_id {since_id}" if since_id else f"start {_stamp(params['start_time'])}"
+            bound = f"since_id {since_id}" if since_id else f"start {stamp(params['start_time'])}"
             result.ceilings.append(
                 f"{endpoint}: the API serves only the {cap} newest posts; {returned} returned, "
                 f"posts{older_than} back to {bound} are missing"
@@ -263,22 +264,22 @@ class XApiSource:
         endpoint = "threads"
         now = datetime.now(UTC)
         window_start = now - RECENT_SEARCH_WINDOW + SEARCH_WINDOW_SAFETY
-        backfill_start = _as_utc(request.backfill_start)
+        backfill_start = as_utc(request.backfill_start)
         start = max(window_start, backfill_start)
-        end = min(_as_utc(request.until), now - SEARCH_END_DELAY)
+        end = min(as_utc(request.until), now - SEARCH_END_DELAY)
 
         # Backfilling (a timeline without since_id) reaches further back than search can.
         backfilling = not all(request.since_ids.get(e) for e in ("mentions", "tweets"))
         if backfilling and backfill_start < window_start:
             result.ceilings.append(
-                f"threads: recent search covers 7 days; backfill start {_stamp(backfill_start)} "
-                f"is older, threads before {_stamp(window_start)} were not searched"
+                f"threads: recent search covers 7 days; backfill start {stamp(backfill_start)} "
+                f"is older, threads before {stamp(window_start)} were not searched"
             )
         partial = [c for c in conversations if snowflake_time(c) < window_start]
         if partial:
             result.ceilings.append(
                 f"threads: recent search covers 7 days; {len(partial)} conversation(s) started "
-                f"before {_stamp(window_start)} are partial"
+                f"before {stamp(window_start)} are partial"
             )
         if not conversations or start >= end:
             return
@@ -332,14 +333,3 @@ class XApiSource:
             ids.append(int(previous))
         if ids:
             result.watermarks[endpoint] = str(max(ids))
-
-
-def _as_utc(moment: datetime) -> datetime:
-    """Naive datetimes are taken as UTC, the API's only time zone."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

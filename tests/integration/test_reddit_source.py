@@ -447,6 +447,19 @@ def test_5xx_then_success_and_5xx_that_persists(api, now):
     assert "HTTP 500 after 2 attempts" in str(failure)
 
 
+def test_the_message_after_every_retry_names_the_request_once(api, now):
+    seed_support(api, now, customers=1)
+    api.fail_next(HttpError(503), endpoint="comments", times=100)
+
+    pages, result, failure = run(make_source(api, max_retries=2), make_request(now))
+
+    assert isinstance(failure, RedditUnavailableError)
+    assert str(failure) == (
+        "Reddit comments (GET /user/AcmeSupport/comments) for u/AcmeSupport: "
+        "HTTP 503 after 3 attempts"
+    )
+
+
 def test_a_timeout_is_retried(api, now):
     seed_support(api, now, customers=3)
     api.fail_next(Slow(1.0), endpoint="comments")
