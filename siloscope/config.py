@@ -12,12 +12,29 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-PLATFORMS = ("x", "reddit")
-Platform = Literal["x", "reddit"]
+PLATFORMS = ("x", "reddit", "bluesky")
+Platform = Literal["x", "reddit", "bluesky"]
 SourceKind = Literal["simulated", "api"]
 Structure = Literal["siloed", "glued", "networked"]
 
 _HANDLE_PREFIX = re.compile(r"^(?:@|/?u/)", re.IGNORECASE)
+# AT Protocol handles are domain names (atproto.com/specs/handle): two or more labels of
+# letters, digits and hyphens (not at either end), 63 at most each, 253 in all, and a last
+# label that starts with a letter.
+_AT_HANDLE = re.compile(
+    r"^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$"
+)
+# Top-level domains the spec reserves: a handle under them can never resolve.
+_AT_DISALLOWED_TLDS = (
+    "alt",
+    "arpa",
+    "example",
+    "internal",
+    "invalid",
+    "local",
+    "localhost",
+    "onion",
+)
 
 
 class ConfigError(ValueError):
@@ -33,9 +50,26 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def check_bluesky_handle(handle: str) -> str:
+    """The handle without `@`, or ValueError saying which AT Protocol handle rule it breaks."""
+    bare = normalize_handle(handle)
+    if len(bare) > 253 or not _AT_HANDLE.match(bare):
+        raise ValueError(
+            f"Bluesky handle {handle!r} is not an AT Protocol handle: a domain name such as "
+            "acme.bsky.social (labels of letters, digits and inner hyphens, joined by dots)"
+        )
+    if bare.rsplit(".", 1)[-1] in _AT_DISALLOWED_TLDS:
+        raise ValueError(
+            f"Bluesky handle {handle!r}: the top-level domain .{bare.rsplit('.', 1)[-1]} is "
+            "reserved and never resolves"
+        )
+    return bare
+
+
 class PlatformAccounts(_Strict):
     x: list[str] = Field(default_factory=list)
     reddit: list[str] = Field(default_factory=list)
+    bluesky: list[str] = Field(default_factory=list)
 
     @field_validator("x", "reddit")
     @classmethod
@@ -44,6 +78,11 @@ class PlatformAccounts(_Strict):
             if not normalize_handle(handle):
                 raise ValueError(f"account handle {handle!r} is empty")
         return handles
+
+    @field_validator("bluesky")
+    @classmethod
+    def _bluesky_handles(cls, handles: list[str]) -> list[str]:
+        return [check_bluesky_handle(handle) for handle in handles]
 
     def on(self, platform: str) -> list[str]:
         return list(getattr(self, platform))
@@ -74,6 +113,7 @@ class Sources(_Strict):
 
     x: SourceKind = "api"
     reddit: SourceKind = "api"
+    bluesky: SourceKind = "api"
 
 
 _SUBREDDIT_PREFIX = re.compile(r"^/?r/", re.IGNORECASE)

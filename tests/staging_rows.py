@@ -21,15 +21,31 @@ STG_MESSAGES = """
     create or replace table staging.stg_messages (
         platform varchar, message_id varchar, conversation_id varchar, parent_id varchar,
         author_id varchar, author_handle varchar, author_inbound boolean,
-        created_at timestamptz, text varchar
+        created_at timestamptz, text varchar, mentioned_handles varchar[]
     )
 """
 
 
+MESSAGE_COLUMNS = (
+    "platform", "message_id", "conversation_id", "parent_id", "author_id", "author_handle",
+    "author_inbound", "created_at", "text", "mentioned_handles",
+)  # fmt: skip
+
+
 def msg(
-    message_id, conversation_id, author, minute, text="", *, parent=None, platform="x", inbound=None
+    message_id,
+    conversation_id,
+    author,
+    minute,
+    text="",
+    *,
+    parent=None,
+    platform="x",
+    inbound=None,
+    mentions=None,
 ):
-    """One staging row; `author` is the handle (None: a deleted account), minutes after T0."""
+    """One staging row; `author` is the handle (None: a deleted account), minutes after T0;
+    `mentions` the handles the platform marks as mentioned (Bluesky), None: read the text."""
     author_id = author if author is not None else "[deleted]"
     created_at = T0 + timedelta(minutes=minute)
     return (
@@ -42,6 +58,7 @@ def msg(
         inbound,
         created_at,
         text,
+        mentions,
     )
 
 
@@ -50,8 +67,11 @@ def write_stg_messages(con: duckdb.DuckDBPyConnection, messages: list[tuple]) ->
     con.execute("create schema if not exists staging")
     con.execute(STG_MESSAGES)
     if messages:
+        # rows written before mentioned_handles existed leave it null: read from the text
+        width = len(MESSAGE_COLUMNS)
+        messages = [(*m, *[None] * (width - len(m))) for m in messages]
         con.executemany(
-            "insert into staging.stg_messages values (?, ?, ?, ?, ?, ?, ?, ?, ?)", messages
+            "insert into staging.stg_messages values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", messages
         )
 
 

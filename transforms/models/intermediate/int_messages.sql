@@ -64,6 +64,7 @@ final as (
         m.author_inbound,
         m.created_at,
         m.text,
+        m.mentioned_handles,
         m.author_kind,
         m.department,
         m.account,

@@ -107,14 +107,16 @@ mentions as (
         m.department,
         m.account_platform,
         lower(unnest(
-            case m.platform
-                when 'reddit'
+            case
+                -- Bluesky marks its mentions (facets): no guessing from the text
+                when m.mentioned_handles is not null then m.mentioned_handles
+                when m.platform = 'reddit'
                     then regexp_extract_all(m.text, '(?:^|[^A-Za-z0-9_-])@([A-Za-z0-9_-]+)', 1)
                 else regexp_extract_all(m.text, '(?:^|[^A-Za-z0-9_])@([A-Za-z0-9_]+)', 1)
             end
         )) as mentioned_handle
     from org_messages as m
-    where m.text like '%@%'
+    where m.text like '%@%' or len(m.mentioned_handles) > 0
 ),
 
 referring_messages as (

@@ -1,7 +1,9 @@
 -- materialized: view
 -- The platform-neutral messages model every metric is computed from. A view: it only
 -- reshapes the staging tables, and int_messages reads the build window out of it.
--- Later sources (Reddit, TWCS imports) add their rows with union all.
+-- Later sources (Reddit, TWCS imports, Bluesky) add their rows with union all.
+-- mentioned_handles: the handles a message mentions where the platform marks them
+-- (Bluesky facets); null where they are read from the text (X, Reddit).
 with x_posts as (
     select * from staging.stg_x__posts
 ),
@@ -25,7 +27,8 @@ x_messages as (
         lower(ltrim(x_users.username, '@')) as author_handle,
         cast(null as boolean) as author_inbound,
         x_posts.created_at,
-        x_posts.text
+        x_posts.text,
+        cast(null as varchar[]) as mentioned_handles
     from x_posts
     left join x_users on x_users.user_id = x_posts.author_id
 ),
@@ -42,7 +45,8 @@ twcs_messages_neutral as (
         lower(author_id) as author_handle,
         inbound as author_inbound,
         created_at,
-        text
+        text,
+        cast(null as varchar[]) as mentioned_handles
     from twcs_messages
 ),
 
@@ -98,8 +102,48 @@ reddit_messages as (
             as author_handle,
         cast(null as boolean) as author_inbound,
         created_at,
-        text
+        text,
+        cast(null as varchar[]) as mentioned_handles
     from reddit_things
+),
+
+bluesky_posts as (
+    select * from staging.stg_bluesky__posts
+),
+
+-- the configured handle each DID last resolved to: a post by or mentioning an org account
+-- is recognised by its DID, so it stays the org's after the handle changes
+bluesky_org_dids as (
+    select did, arg_max(handle, load_id) as handle
+    from staging.stg_bluesky__identities
+    group by did
+),
+
+bluesky_org_handles as (
+    select map_from_entries(coalesce(list({'k': did, 'v': handle}), [])) as handles
+    from bluesky_org_dids
+),
+
+-- Bluesky: the conversation is the thread root's AT URI; the author is the DID (a handle
+-- is a domain name that can change hands). Created at is Bluesky's own sort time, the
+-- earlier of the record's createdAt (the client's clock) and indexedAt (the AppView's),
+-- so a post dated in the future by its client is not. Mentions come from the facets.
+bluesky_messages as (
+    select
+        'bluesky' as platform,
+        p.post_uri as message_id,
+        coalesce(p.reply_root_uri, p.post_uri) as conversation_id,
+        p.reply_parent_uri as parent_id,
+        p.author_did as author_id,
+        coalesce(o.handle, p.author_handle) as author_handle,
+        cast(null as boolean) as author_inbound,
+        least(p.record_created_at, p.indexed_at) as created_at,
+        p.text,
+        list_transform(p.mentioned_dids, lambda did: coalesce(h.handles[did], did))
+            as mentioned_handles
+    from bluesky_posts as p
+    left join bluesky_org_dids as o on o.did = p.author_did
+    cross join bluesky_org_handles as h
 ),
 
 final as (
@@ -108,6 +152,8 @@ final as (
     select * from twcs_messages_neutral
     union all
     select * from reddit_messages
+    union all
+    select * from bluesky_messages
 )
 
 select * from final
