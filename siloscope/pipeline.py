@@ -124,13 +124,15 @@ def make_source(
     target: ExtractTarget, config: OrgConfig, live_source: SourceFactory | None
 ) -> PageSource:
     if target.source == "simulated":
-        if target.platform != "x":
-            raise ValueError(
-                f"the simulated source serves X pages only; set sources.{target.platform}: api"
-            )
-        from ingest.simulated import SimulatedXSource
+        from ingest.simulated import SimulatedBlueskySource, SimulatedXSource
 
-        return SimulatedXSource(config)
+        simulated = {"x": SimulatedXSource, "bluesky": SimulatedBlueskySource}
+        if target.platform not in simulated:
+            raise ValueError(
+                f"the simulated source serves X and Bluesky pages only; set "
+                f"sources.{target.platform}: api"
+            )
+        return simulated[target.platform](config)
     if live_source is None:
         raise ValueError(f"no live source for {target.platform} on this path")
     return live_source(target.platform, config)

@@ -28,6 +28,7 @@ from typing import Any
 from ingest.pages import ExtractRequest, ExtractResult, ResponsePage
 from siloscope.config import OrgConfig
 
+from .bluesky_xrpc import as_x_config, serve_bluesky_pages
 from .generator import SimulatedWorld, generate_world_posts
 from .population import user_id_for_handle
 from .x_api import ENDPOINTS, PAGE_SIZE, serve_pages
@@ -35,6 +36,7 @@ from .x_api import ENDPOINTS, PAGE_SIZE, serve_pages
 __all__ = [
     "ENDPOINTS",
     "PAGE_SIZE",
+    "SimulatedBlueskySource",
     "SimulatedWorld",
     "SimulatedXSource",
     "generate_posts",
@@ -66,6 +68,20 @@ class SimulatedXSource:
         another platform or an unconfigured handle raises ValueError at once.
         """
         return serve_pages(self.world, request, result)
+
+
+class SimulatedBlueskySource:
+    """Serves the simulated world as Bluesky XRPC answers (bluesky_xrpc.py): the same
+    planted structure, with the departments' Bluesky handles in place of their X ones."""
+
+    platform = "bluesky"
+
+    def __init__(self, config: OrgConfig) -> None:
+        self.world = SimulatedWorld(as_x_config(config))
+
+    def pages(self, request: ExtractRequest, result: ExtractResult) -> Iterator[ResponsePage]:
+        """Pages of "identity", "mentions", "posts", then "threads" for `request.account`."""
+        return serve_bluesky_pages(self.world, request, result)
 
 
 def generate_posts(config: OrgConfig, start_day: date, end_day: date) -> list[dict[str, Any]]:

@@ -15,14 +15,30 @@ REPO = Path(__file__).resolve().parents[2]
 NIGHT = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-def settings_for(tmp_path: Path, **simulation) -> Settings:
+def on_bluesky(document: dict) -> dict:
+    """The example organisation with each X handle moved to Bluesky (acmehelp.bsky.social)."""
+
+    def handles(accounts: dict) -> dict:
+        return {"bluesky": [f"{handle.lower()}.bsky.social" for handle in accounts["x"]]}
+
+    for department in document["departments"]:
+        department["accounts"] = handles(department["accounts"])
+    document["ignore_accounts"] = handles(document["ignore_accounts"])
+    document["sources"] = {"bluesky": "simulated"}
+    return document
+
+
+def settings_for(tmp_path: Path, platform: str = "x", **simulation) -> Settings:
     document = yaml.safe_load((REPO / "config" / "acme.yaml").read_text())
     document["simulation"] = {**document["simulation"], **simulation}
+    if platform == "bluesky":
+        document = on_bluesky(document)
     config = tmp_path / "org.yaml"
     config.write_text(yaml.safe_dump(document))
     return Settings.resolve(config, tmp_path / "siloscope.duckdb", str(tmp_path / "landing"))
 
 
+@pytest.mark.parametrize("platform", ["x", "bluesky"])
 @pytest.mark.parametrize(
     ("simulation", "verdict", "glue"),
     [
@@ -32,10 +48,14 @@ def settings_for(tmp_path: Path, **simulation) -> Settings:
         ({"structure": "networked", "glue_department": None}, "networked", None),
     ],
 )
-def test_each_planted_structure_gets_its_verdict(tmp_path, simulation, verdict, glue):
-    row = run_all(settings_for(tmp_path, **simulation), "test-run", NIGHT)
+def test_each_planted_structure_gets_its_verdict(tmp_path, platform, simulation, verdict, glue):
+    settings = settings_for(tmp_path, platform, **simulation)
+    row = run_all(settings, "test-run", NIGHT, (platform,))
     assert (row["verdict"], row["glue_department"]) == (verdict, glue)
     assert row["engaged_conversations"] >= 30
+    with duckdb.connect(str(settings.db_path), read_only=True) as con:
+        platforms = con.execute("select distinct platform from staging.stg_messages").fetchall()
+    assert platforms == [(platform,)]
 
 
 def test_the_command_line_runs_every_step_and_reports(tmp_path, capsys):

@@ -126,3 +126,40 @@ def test_missing_file_and_broken_yaml_get_a_clear_message(tmp_path):
         load_config(tmp_path / "absent.yaml")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(write(tmp_path, "organization: [unclosed\n"))
+
+
+@pytest.mark.parametrize(
+    "handle", ["acme.bsky.social", "@Acme.BSKY.social", "support.acme-shop.co.uk", "a.b.xn--p1ai"]
+)
+def test_bluesky_handles_follow_the_at_protocol_rules(tmp_path, handle):
+    path = write(
+        tmp_path,
+        f"organization: Acme\ndepartments:\n  - name: Care\n    accounts:\n"
+        f"      bluesky: ['{handle}']\n",
+    )
+    (account,) = load_config(path).org_accounts()
+    assert account == ("bluesky", handle.lstrip("@").lower(), "Care")
+
+
+@pytest.mark.parametrize(
+    ("handle", "words"),
+    [
+        ("acme", "is not an AT Protocol handle"),  # one label: not a domain name
+        ("acme.bsky.social.", "is not an AT Protocol handle"),
+        ("-acme.bsky.social", "is not an AT Protocol handle"),
+        ("acme_help.bsky.social", "is not an AT Protocol handle"),
+        ("acme.bsky.123", "is not an AT Protocol handle"),  # the last label starts with a digit
+        ("acme." + "a" * 64 + ".social", "is not an AT Protocol handle"),
+        ("acme.local", "top-level domain .local is reserved"),
+        ("did:plc:abc", "is not an AT Protocol handle"),
+    ],
+)
+def test_a_wrong_bluesky_handle_is_refused_with_the_rule(tmp_path, handle, words):
+    path = write(
+        tmp_path,
+        f"organization: Acme\ndepartments:\n  - name: Care\n    accounts:\n"
+        f"      bluesky: ['{handle}']\n",
+    )
+    with pytest.raises(ConfigError, match="departments.0.accounts.bluesky") as caught:
+        load_config(path)
+    assert words in str(caught.value)
