@@ -26,7 +26,8 @@ from typing import Any
 from ingest.pages import ExtractRequest, ExtractResult, ResponsePage
 from siloscope.config import OrgConfig
 
-from .generator import SEQUENCE_BITS, X_EPOCH_MS, Conversation, Post, SimulatedWorld
+from .generator import SimulatedWorld
+from .posts import SEQUENCE_BITS, X_EPOCH_MS, Conversation, Post
 from .x_api import PAGE_SIZE, _chunks, _created_ms, _epoch_ms, _newest_first, _selector
 
 ENDPOINTS = ("identity", "mentions", "posts", "threads")
