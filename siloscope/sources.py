@@ -15,6 +15,7 @@ from ingest.live import AuthError
 from ingest.pages import PageSource
 
 if TYPE_CHECKING:
+    from ingest.bluesky import BlueskyCredentials
     from ingest.reddit import RedditCredentials
     from siloscope.config import OrgConfig
 
@@ -59,6 +60,12 @@ def env_live_source(platform: str, config: OrgConfig | None = None) -> PageSourc
             os.environ.get("SILOSCOPE_REDDIT_BASE_URL") or None,
             **_reddit_settings(config),
         )
+    if platform == "bluesky":
+        from ingest.bluesky import BlueskyApiSource
+
+        return BlueskyApiSource(
+            env_bluesky_credentials, os.environ.get("SILOSCOPE_BLUESKY_BASE_URL") or None
+        )
     raise MissingCredential(f"no live source for platform {platform!r} yet")
 
 
@@ -91,7 +98,54 @@ def airflow_live_source(platform: str, config: OrgConfig | None = None) -> PageS
             _base_url(default) if default is not None else None,
             **_reddit_settings(config),
         )
+    if platform == "bluesky":
+        from ingest.bluesky import BlueskyApiSource
+
+        default = _optional_connection("bluesky_default")
+        return BlueskyApiSource(
+            airflow_bluesky_credentials, _base_url(default) if default is not None else None
+        )
     raise MissingCredential(f"no live source for platform {platform!r} yet")
+
+
+def _account_suffix(account: str) -> str:
+    """`__<ACCOUNT>`: upper case, every other character as `_` (acme.com -> __ACME_COM)."""
+    return "__" + re.sub(r"[^A-Z0-9]", "_", account.upper())
+
+
+def env_bluesky_credentials(handle: str) -> BlueskyCredentials | None:
+    """SILOSCOPE_BLUESKY_HANDLE__<ACCOUNT> + _APP_PASSWORD__<ACCOUNT> if set, else the
+    default pair SILOSCOPE_BLUESKY_HANDLE + SILOSCOPE_BLUESKY_APP_PASSWORD, else None (no
+    login: the public AppView, and mentions searched instead of read)."""
+    from ingest.bluesky import BlueskyCredentials
+
+    for suffix in (_account_suffix(handle), ""):
+        names = (f"SILOSCOPE_BLUESKY_HANDLE{suffix}", f"SILOSCOPE_BLUESKY_APP_PASSWORD{suffix}")
+        values = [os.environ.get(name) for name in names]
+        if all(values):
+            return BlueskyCredentials(str(values[0]), str(values[1]))
+        if any(values):
+            missing = names[values.index(None) if None in values else 1]
+            raise MissingCredential(f"Bluesky credentials incomplete: set {missing} too")
+    return None
+
+
+def airflow_bluesky_credentials(handle: str) -> BlueskyCredentials | None:
+    """Connection bluesky_<handle> (lower case) if it exists, else bluesky_default, else
+    None. The handle is the login, the app password the password."""
+    from ingest.bluesky import BlueskyCredentials
+
+    connection = _optional_connection(f"bluesky_{handle.lower()}") or _optional_connection(
+        "bluesky_default"
+    )
+    if connection is None:
+        return None
+    if not connection.login or not connection.password:
+        raise MissingCredential(
+            f"Airflow Connection {connection.conn_id}: the Bluesky handle (login) and app "
+            "password (password) are both needed"
+        )
+    return BlueskyCredentials(connection.login, connection.password)
 
 
 def env_reddit_credentials(account: str | None) -> RedditCredentials:
