@@ -4,7 +4,7 @@ marts, validate them, publish them for dashboards and draw the report page.
 Thin on purpose: the scheduler parses this file every few seconds, so it imports only
 airflow.sdk; the steps live in siloscope.pipeline and import their libraries inside.
 Settings come from SILOSCOPE_CONFIG / SILOSCOPE_DB / SILOSCOPE_LANDING at run time,
-credentials from the Airflow Connections x_default and reddit_default.
+credentials from the Airflow Connections x_default, reddit_default and bluesky_default.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def _interval_end(context) -> datetime:
 
 @dag(
     dag_id="siloscope_nightly",
-    description="Silo-vs-glue metrics of customer conversations, from X and Reddit",
+    description="Silo-vs-glue metrics of customer conversations, from X, Reddit and Bluesky",
     schedule="@daily",
     start_date=datetime(2026, 1, 1, tzinfo=UTC),
     catchup=False,
