@@ -3,6 +3,7 @@ the real atproto SDK `Client` (see README.md in this folder)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Generator, Iterator
@@ -233,7 +234,7 @@ class _Run:
         cursor: str | None = None
         while True:
             try:
-                body, document = self._page(endpoint, nsid, lambda c=cursor: call(c))
+                body, document = self._page(endpoint, nsid, functools.partial(call, cursor))
             except BlueskyMalformedPageError as broken:
                 yield ResponsePage(endpoint, broken.body)
                 raise
@@ -320,8 +321,8 @@ class _Run:
                 body, document = self._page(
                     endpoint,
                     nsid,
-                    lambda uri=root: get_post_thread(
-                        _params(uri=uri, depth=self.depth, parent_height=0)
+                    functools.partial(
+                        get_post_thread, _params(uri=root, depth=self.depth, parent_height=0)
                     ),
                 )
             except BlueskyMalformedPageError as broken:

@@ -183,3 +183,44 @@ def test_landed_pages_load_reconcile_and_load_twice_count_once(api, tmp_path):
             len(POSTS),
             len(POSTS),
         )
+
+
+def test_what_a_thread_cut_off_or_a_deleted_root_hides_is_a_ceiling(api):
+    deleted_root = Post("3gone", "cust7.bsky.social", f"@{CARE} hello?", at(200), None, [CARE])
+    api.posts.append(
+        Post("3orph", "cust7.bsky.social", f"@{CARE} anyone?", at(201), deleted_root, [CARE])
+    )
+    pages, result = run(source(api, thread_depth=1))
+    assert (
+        "threads: 3 thread(s) deeper than 1 levels; 3 repl(ies) below that depth were not served"
+        in result.ceilings
+    )
+    assert f"threads: 1 root post(s) not found (deleted): {deleted_root.uri}" in result.ceilings
+    threads = [p for n, p in api.requests if n == "app.bsky.feed.getPostThread"]
+    assert {p["depth"][0] for p in threads} == {"1"} and len(threads) == 4
+    assert [p.endpoint for p in pages].count("threads") == 3  # the account went on
+
+
+def test_a_timeout_is_retried_then_named(api, monkeypatch):
+    import httpx
+
+    calls = []
+
+    class TimingOut(httpx.HTTPTransport):
+        def handle_request(self, request):
+            calls.append(request.url.path)
+            if len(calls) <= 2:
+                raise httpx.ReadTimeout("timed out", request=request)
+            return super().handle_request(request)
+
+    pages, result = run(source(api, transport=TimingOut()))
+    assert result.endpoints["login"].requests == 3  # two timeouts, then the session
+    assert pages[0].endpoint == "identity"
+    calls.clear()
+
+    class AlwaysTimingOut(httpx.HTTPTransport):
+        def handle_request(self, request):
+            raise httpx.ConnectError("refused", request=request)
+
+    with pytest.raises(BlueskyUnavailableError, match="after 3 attempts"):
+        run(source(api, transport=AlwaysTimingOut(), max_retries=2))

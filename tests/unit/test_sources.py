@@ -58,3 +58,42 @@ def test_the_connection_host_gives_the_base_url(host, schema, port, base_url):
     from siloscope.sources import _base_url
 
     assert _base_url(SimpleNamespace(host=host, schema=schema, port=port)) == base_url
+
+
+BLUESKY_PASSWORD = "unit-app-pass-word-1234"
+
+
+def test_bluesky_takes_an_accounts_own_app_password_before_the_default(monkeypatch):
+    from siloscope.sources import env_bluesky_credentials
+
+    monkeypatch.setenv("SILOSCOPE_BLUESKY_BASE_URL", "http://pds.internal:2583/")
+    monkeypatch.setenv("SILOSCOPE_BLUESKY_HANDLE", "acme.com")
+    monkeypatch.setenv("SILOSCOPE_BLUESKY_APP_PASSWORD", "default-pass")
+    monkeypatch.setenv("SILOSCOPE_BLUESKY_HANDLE__ACMEHELP_BSKY_SOCIAL", "acmehelp.bsky.social")
+    monkeypatch.setenv("SILOSCOPE_BLUESKY_APP_PASSWORD__ACMEHELP_BSKY_SOCIAL", BLUESKY_PASSWORD)
+
+    source = env_live_source("bluesky")
+
+    assert source.base_url == "http://pds.internal:2583"
+    own = source.credentials_for("acmehelp.bsky.social")
+    assert (own.handle, own.app_password) == ("acmehelp.bsky.social", BLUESKY_PASSWORD)
+    assert source.credentials_for("sales.acme.com").handle == "acme.com"  # the default
+    assert BLUESKY_PASSWORD not in repr(own) and BLUESKY_PASSWORD not in repr(source)
+    assert env_bluesky_credentials("acmehelp.bsky.social") == own
+
+
+def test_bluesky_without_credentials_reads_the_public_appview(monkeypatch):
+    for name in ("SILOSCOPE_BLUESKY_HANDLE", "SILOSCOPE_BLUESKY_APP_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("SILOSCOPE_BLUESKY_BASE_URL", raising=False)
+    source = env_live_source("bluesky")
+    assert source.credentials_for("acme.com") is None
+    assert source.base_url is None  # the source picks the public AppView without a login
+
+
+def test_half_a_bluesky_credential_is_named(monkeypatch):
+    monkeypatch.delenv("SILOSCOPE_BLUESKY_HANDLE", raising=False)
+    monkeypatch.setenv("SILOSCOPE_BLUESKY_APP_PASSWORD", BLUESKY_PASSWORD)
+    source = env_live_source("bluesky")
+    with pytest.raises(MissingCredential, match="SILOSCOPE_BLUESKY_HANDLE too"):
+        source.credentials_for("acme.com")
