@@ -115,7 +115,9 @@ def build(args: dict[str, Any]) -> dict[str, Any]:
     con.close()
     seconds = time.perf_counter() - started
     with duckdb.connect(args["db"], read_only=True) as con:
-        (messages,) = con.execute("select count(*) from staging.stg_messages").fetchone()
+        (messages,) = con.execute(
+            "select count(*) from intermediate.int_messages_unioned"
+        ).fetchone()
     slowest = sorted(report.seconds_per_model.items(), key=lambda item: -item[1])[:5]
     return {
         "seconds": seconds,

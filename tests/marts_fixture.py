@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from siloscope.config import OrgConfig
-from tests.staging_rows import write_stg_messages
+from tests.staging_rows import UNIONED_MESSAGES, write_unioned_messages
 from transforms.build import BuildWindow, build_models
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -77,12 +77,12 @@ def build_database(
     config: OrgConfig | None = None,
     windows: list[BuildWindow] | None = None,
 ) -> Path:
-    """Write staging.stg_messages, then build the marts once per window (in order)."""
+    """Write the platform-neutral messages, then build the marts once per window (in order)."""
     config = config or org_config()
     with duckdb.connect(str(path)) as con:
-        write_stg_messages(con, rows)
+        write_unioned_messages(con, rows)
         for window in windows or [BuildWindow.everything()]:
-            build_models(con, config, window, schemas=("intermediate", "marts"))
+            build_models(con, config, window, given=(UNIONED_MESSAGES,))
     return path
 
 

@@ -1,9 +1,10 @@
-"""staging.stg_messages written by hand, and the models built on it.
+"""The platform-neutral messages (intermediate.int_messages_unioned) written by hand, and
+the models built on them.
 
 The metric, publish and report tests skip loading and staging: they write the rows of the
-platform-neutral messages model themselves and build the intermediate models and marts on
-top (transforms.build with schemas=("intermediate", "marts")), so every expected value can
-be worked out by hand from the rows in the test.
+platform-neutral messages model themselves and build every model that reads it
+(transforms.build with given=(UNIONED_MESSAGES,)), so every expected value can be worked
+out by hand from the rows in the test.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from transforms.build import BuildWindow, build_models
 
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 
-STG_MESSAGES = """
-    create or replace table staging.stg_messages (
+UNIONED_MESSAGES = "intermediate.int_messages_unioned"
+CREATE_UNIONED_MESSAGES = f"""
+    create or replace table {UNIONED_MESSAGES} (
         platform varchar, message_id varchar, conversation_id varchar, parent_id varchar,
         author_id varchar, author_handle varchar, author_inbound boolean,
         created_at timestamptz, text varchar, mentioned_handles varchar[]
@@ -44,8 +46,9 @@ def msg(
     inbound=None,
     mentions=None,
 ):
-    """One staging row; `author` is the handle (None: a deleted account), minutes after T0;
-    `mentions` the handles the platform marks as mentioned (Bluesky), None: read the text."""
+    """One platform-neutral message by `author`, a handle (None: a deleted account),
+    `minute` minutes after T0; `mentions` the handles the platform marks as mentioned
+    (Bluesky), None: read them from the text."""
     author_id = author if author is not None else "[deleted]"
     created_at = T0 + timedelta(minutes=minute)
     return (
@@ -62,16 +65,16 @@ def msg(
     )
 
 
-def write_stg_messages(con: duckdb.DuckDBPyConnection, messages: list[tuple]) -> None:
-    """staging.stg_messages as a table holding exactly `messages`."""
-    con.execute("create schema if not exists staging")
-    con.execute(STG_MESSAGES)
+def write_unioned_messages(con: duckdb.DuckDBPyConnection, messages: list[tuple]) -> None:
+    """intermediate.int_messages_unioned as a table holding exactly `messages`."""
+    con.execute("create schema if not exists intermediate")
+    con.execute(CREATE_UNIONED_MESSAGES)
     if messages:
         # rows written before mentioned_handles existed leave it null: read from the text
         width = len(MESSAGE_COLUMNS)
         messages = [(*m, *[None] * (width - len(m))) for m in messages]
         con.executemany(
-            "insert into staging.stg_messages values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", messages
+            f"insert into {UNIONED_MESSAGES} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", messages
         )
 
 
@@ -79,7 +82,7 @@ def build(messages, departments, *, window=None, con=None, **config):
     """Build the marts of an org named Acme with `departments` ({name: accounts}) on
     `messages`; `config` adds other config keys (thresholds ...). Returns the connection."""
     con = con or duckdb.connect()
-    write_stg_messages(con, messages)
+    write_unioned_messages(con, messages)
     org = OrgConfig.model_validate(
         {
             "organization": "Acme",
@@ -87,7 +90,7 @@ def build(messages, departments, *, window=None, con=None, **config):
             **config,
         }
     )
-    build_models(con, org, window or BuildWindow.everything(), schemas=("intermediate", "marts"))
+    build_models(con, org, window or BuildWindow.everything(), given=(UNIONED_MESSAGES,))
     return con
 
 

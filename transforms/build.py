@@ -8,8 +8,9 @@ figures SQL expresses badly (graph centrality).
 A model's first line may say how it is materialized (the default is `table`: rebuilt
 whole every time):
 
-- `-- materialized: view`: a view, for a model that only reshapes tables (stg_messages):
-  storing it would copy every message ever loaded once more, every night.
+- `-- materialized: view`: a view, for a model that only reshapes tables (the
+  platform-neutral messages, int_messages_unioned and the int_<platform>__messages under
+  it): storing it would copy every message ever loaded once more, every night.
 - `-- materialized: incremental`: a staging model of raw rows. It selects the raw rows'
   `load_id`; once the table exists, a build computes and appends only the rows of loads
   after the newest one it holds (raw tables only ever gain rows), so parsing costs what
@@ -32,6 +33,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from graphlib import TopologicalSorter
@@ -130,6 +132,29 @@ def discover_models(models_dir: Path = MODELS_DIR) -> list[Model]:
         if unknown:
             raise ValueError(f"{model.path}: refers to {unknown}, which no model defines")
     return [found[table] for table in TopologicalSorter(graph).static_order()]
+
+
+def _upstream(
+    models: list[Model], tables: Collection[str], stop_at: Collection[str] = ()
+) -> set[str]:
+    """`tables` and every model they read from, directly or not, up to `stop_at`."""
+    depends_on = {model.table: model.depends_on for model in models}
+    found: set[str] = set()
+    waiting = list(tables)
+    while waiting:
+        table = waiting.pop()
+        if table not in found:
+            found.add(table)
+            if table not in stop_at:
+                waiting.extend(depends_on.get(table, ()))
+    return found
+
+
+def _not_to_build(models: list[Model], given: Collection[str]) -> set[str]:
+    """The given models, and the models upstream of them that no other model reads."""
+    feeding_given = _upstream(models, given)
+    others = [model.table for model in models if model.table not in feeding_given]
+    return set(given) | (feeding_given - _upstream(models, others, stop_at=given))
 
 
 def write_config_tables(
@@ -273,17 +298,23 @@ def build_models(
     config: OrgConfig,
     window: BuildWindow,
     models_dir: Path = MODELS_DIR,
-    schemas: tuple[str, ...] = MODEL_SCHEMAS,
+    given: Collection[str] = (),
     full_refresh: bool = False,
     memory_limit: str = BUILD_MEMORY_LIMIT,
 ) -> BuildReport:
     """(Re)build every model for `window`; all of it lands, or none of it does.
 
-    `schemas` narrows the build to some layers: tests of the metrics write
-    staging.stg_messages by hand and build ("intermediate", "marts") on top of it.
+    `given` names models the caller wrote itself: they, and the models that only feed
+    them, are not built. Tests of the metrics write intermediate.int_messages_unioned by
+    hand and build everything that reads it.
     `full_refresh` rebuilds incremental models whole, from every raw row.
     """
-    models = [m for m in discover_models(models_dir) if m.schema in schemas]
+    models = discover_models(models_dir)
+    unknown = sorted(set(given) - {model.table for model in models})
+    if unknown:
+        raise ValueError(f"given {unknown}: no model defines them")
+    skipped = _not_to_build(models, given)
+    models = [model for model in models if model.table not in skipped]
     timings: dict[str, float] = {}
     (previous_limit,) = con.execute("select current_setting('memory_limit')").fetchone()
     con.execute(f"set memory_limit = '{_check_memory_limit(memory_limit)}'")

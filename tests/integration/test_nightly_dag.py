@@ -64,7 +64,7 @@ def test_the_dag_fills_raw_staging_and_marts(first_night):
     for table in (
         "raw.x_posts",
         "raw.x_users",
-        "staging.stg_messages",
+        "intermediate.int_messages_unioned",
         "marts.conversations",
         "marts.department_scorecard",
         "marts.department_pairs",
@@ -155,7 +155,7 @@ def test_the_run_validates_staging_and_marts_and_writes_data_docs(workspace, fir
     assert [r["expectation"] for r in rows if not r["success"]] == []
     assert {r["window_end"] for r in rows} == {NIGHT}
     index = (workspace / "quality" / "index.html").read_text()
-    assert "staging.stg_messages" in index and "marts.department_scorecard" in index
+    assert "intermediate.int_messages_unioned" in index and "marts.department_scorecard" in index
 
 
 def test_every_extract_run_of_the_night_balances(workspace, first_night):
@@ -229,5 +229,5 @@ def test_a_future_dated_post_fails_validation_and_stops_the_run(workspace, night
         if r["run_id"] == run.run_id and not r["success"]
     ]
     assert failed == [
-        ("staging.stg_messages", "expect_column_values_to_be_between", "created_at", 1)
+        ("intermediate.int_messages_unioned", "expect_column_values_to_be_between", "created_at", 1)
     ]

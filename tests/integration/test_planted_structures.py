@@ -54,7 +54,9 @@ def test_each_planted_structure_gets_its_verdict(tmp_path, platform, simulation,
     assert (row["verdict"], row["glue_department"]) == (verdict, glue)
     assert row["engaged_conversations"] >= 30
     with duckdb.connect(str(settings.db_path), read_only=True) as con:
-        platforms = con.execute("select distinct platform from staging.stg_messages").fetchall()
+        platforms = con.execute(
+            "select distinct platform from intermediate.int_messages_unioned"
+        ).fetchall()
     assert platforms == [(platform,)]
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from siloscope.publish import PublishRefused, publish
 from tests.marts_fixture import build_database, messages, nightly_windows, org_config
+from tests.staging_rows import UNIONED_MESSAGES
 from transforms.build import BuildWindow, build_models
 
 READER = Path(__file__).with_name("published_reader.py")
@@ -113,7 +114,7 @@ def test_readers_see_the_old_or_the_new_copy_never_an_error_or_a_mix(tmp_path):
                         con,
                         org_config(),
                         BuildWindow.everything(),
-                        schemas=("intermediate", "marts"),
+                        given=(UNIONED_MESSAGES,),
                     )
             time.sleep(0.05)
     finally:

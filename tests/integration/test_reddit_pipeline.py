@@ -166,7 +166,8 @@ def test_run_source_reddit_lands_loads_and_builds_both_departments(workspace, re
     # staging: the deleted and removed comments are there, with no author
     deleted = query(
         workspace,
-        "select message_id, author_handle, conversation_id, parent_id from staging.stg_messages "
+        "select message_id, author_handle, conversation_id, parent_id "
+        "from intermediate.int_messages_unioned "
         f"where message_id in ('t1_{reddit['gone']['id']}', 't1_{reddit['modded']['id']}') "
         "order by 1",
     )

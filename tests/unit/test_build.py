@@ -1,6 +1,7 @@
 """The model runner: how models are materialized, and what a night's build reads."""
 
 import json
+import re
 from datetime import UTC, datetime
 
 import duckdb
@@ -55,7 +56,7 @@ def test_a_build_stages_only_the_rows_loaded_since_the_last_one(con, landing):
     build_models(con, CONFIG, EVERYTHING)
 
     assert staged_users(con) == [("1", "ann", 1), ("2", "bob", 1), ("3", "cy", 2)]
-    assert count(con, "staging.stg_messages") == 3
+    assert count(con, "intermediate.int_messages_unioned") == 3
 
 
 def test_a_full_refresh_rebuilds_incremental_models_from_every_raw_row(con, landing):
@@ -127,16 +128,16 @@ def test_posts_loaded_before_raw_held_their_parsed_fields_are_parsed_once(con, l
 
 def test_a_model_that_became_a_view_replaces_the_table_of_its_name(con, landing):
     land_and_load(con, landing, REQUEST, user("1", "ann"))
-    con.execute("create schema staging")
-    con.execute("create table staging.stg_messages as select 1 as stale")
+    con.execute("create schema intermediate")
+    con.execute("create table intermediate.int_messages_unioned as select 1 as stale")
 
     build_models(con, CONFIG, EVERYTHING)
 
     kind = con.execute(
-        "select table_type from information_schema.tables where table_name = 'stg_messages'"
+        "select table_type from information_schema.tables where table_name = 'int_messages_unioned'"
     ).fetchone()
     assert kind == ("VIEW",)
-    assert count(con, "staging.stg_messages") == 1
+    assert count(con, "intermediate.int_messages_unioned") == 1
 
 
 def test_the_window_is_set_as_constants_for_the_models_to_filter_on(con, landing):
@@ -177,9 +178,62 @@ def test_an_unknown_materialization_is_named_when_models_are_discovered(tmp_path
 
 def test_every_staging_model_that_parses_raw_rows_is_incremental():
     staging = {m.name: m.materialized for m in discover_models(MODELS_DIR) if m.schema == "staging"}
-    # views: stg_messages reshapes staging tables, stg_x__posts reads fields parsed at load
-    assert staging.pop("stg_messages") == staging.pop("stg_x__posts") == "view"
+    # a view: stg_x__posts reads fields the load parsed
+    assert staging.pop("stg_x__posts") == "view"
     assert set(staging.values()) == {"incremental"}
+
+
+def test_staging_reads_one_source_and_nothing_else():
+    for model in discover_models(MODELS_DIR):
+        if model.schema == "staging":
+            sql = model.path.read_text()
+            assert not model.depends_on, f"{model.name} reads {sorted(model.depends_on)}"
+            assert len(set(re.findall(r"\bfrom raw\.(\w+)", sql))) == 1, model.name
+            assert "union" not in sql and "join" not in sql, model.name
+
+
+def test_the_platform_neutral_messages_are_views_over_staging():
+    # stored, they would copy every message ever loaded once more, every night
+    models = {m.name: m for m in discover_models(MODELS_DIR)}
+    unioned = models["int_messages_unioned"]
+    assert unioned.schema == "intermediate" and unioned.materialized == "view"
+    for name in sorted(unioned.depends_on):
+        assert models[name.split(".")[1]].materialized == "view", name
+
+
+def write_models(folder, **models: str):
+    """`schema__name="sql"` as models/<schema>/<name>.sql under folder."""
+    for key, sql in models.items():
+        schema, name = key.split("__", 1)
+        (folder / schema).mkdir(parents=True, exist_ok=True)
+        (folder / schema / f"{name}.sql").write_text(sql)
+    return folder
+
+
+def test_a_given_model_and_what_only_feeds_it_are_not_built(con, tmp_path):
+    models = write_models(
+        tmp_path / "models",
+        staging__stg_feeds_given="select 1 as x from raw.missing",
+        staging__stg_feeds_both="select 2 as x",
+        intermediate__int_given="select * from staging.stg_feeds_given "
+        "union all select * from staging.stg_feeds_both",
+        marts__reads_both="select * from intermediate.int_given "
+        "union all select * from staging.stg_feeds_both",
+    )
+    con.execute("create schema intermediate")
+    con.execute("create table intermediate.int_given as select 40 as x")
+
+    report = build_models(
+        con, CONFIG, EVERYTHING, models_dir=models, given=["intermediate.int_given"]
+    )
+
+    assert set(report.seconds_per_model) == {"staging.stg_feeds_both", "marts.reads_both"}
+    assert con.execute("select x from marts.reads_both order by x").fetchall() == [(2,), (40,)]
+
+
+def test_a_given_model_that_no_model_defines_is_refused(con):
+    with pytest.raises(ValueError, match=r"given \['marts.nothing'\]: no model defines them"):
+        build_models(con, CONFIG, EVERYTHING, given=["marts.nothing"])
 
 
 def test_the_build_memory_limit_comes_from_the_environment_and_is_checked(tmp_path, monkeypatch):

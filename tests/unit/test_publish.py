@@ -57,7 +57,7 @@ def test_the_copy_holds_every_mart_and_config_table_row_for_row_and_nothing_else
         rows = con.execute(f"select count(*) from work.{table}").fetchone()[0]
         assert publication.tables[table] == rows
     # the messages, with customers' handles and words, stay in the working database
-    assert "staging.stg_messages" in tables(con, "work")
+    assert "intermediate.int_messages_unioned" in tables(con, "work")
 
 
 def test_every_mart_is_exported_as_parquet_in_a_folder_of_its_own(source, tmp_path):

@@ -71,7 +71,11 @@ def test_a_clean_simulated_run_validates(clean_run):
     assert [r["expectation"] for r in rows if not r["success"]] == []
     suites = {r["suite"] for r in rows}
     assert len(suites) == len(SUITES)
-    assert {"staging.stg_messages", "marts.org_verdict", "marts.department_scorecard"} <= suites
+    assert {
+        "intermediate.int_messages_unioned",
+        "marts.org_verdict",
+        "marts.department_scorecard",
+    } <= suites
     assert sum(r["critical"] for r in rows) > 0 and sum(not r["critical"] for r in rows) > 0
     scorecard_rows = next(
         r for r in rows if r["expectation_type"] == "expect_table_row_count_to_equal"
@@ -83,7 +87,7 @@ def test_the_data_docs_page_is_written_beside_the_database(clean_run):
     _, db = clean_run
     index = db.parent / "quality" / "index.html"
     html = index.read_text()
-    for suite in ("staging.stg_messages", "marts.conversations", "marts.brokerage"):
+    for suite in ("intermediate.int_messages_unioned", "marts.conversations", "marts.brokerage"):
         assert suite in html
         schema, table = suite.split(".")
         assert list((db.parent / "quality" / "validations" / schema / table / CLEAN_RUN).glob("*"))
@@ -104,14 +108,16 @@ def test_a_duplicate_message_id_in_staging_fails_validation(copy_of_clean_run, c
     code, error, rows = corrupt_and_validate(
         config,
         db,
-        # stg_messages and stg_x__posts are views: the duplicate goes in underneath
+        # the messages are views down to stg_x__posts: the duplicate goes in underneath
         "insert into raw.x_posts select * from raw.x_posts order by id limit 1",
         capsys,
     )
     assert code == 1
-    assert failed(rows) == {("staging.stg_messages", "expect_compound_columns_to_be_unique", True)}
+    assert failed(rows) == {
+        ("intermediate.int_messages_unioned", "expect_compound_columns_to_be_unique", True)
+    }
     assert (
-        "staging.stg_messages: expect_compound_columns_to_be_unique"
+        "intermediate.int_messages_unioned: expect_compound_columns_to_be_unique"
         "(column_list=platform,message_id): 2 unexpected of" in error
     )
     assert "1 critical expectation(s) failed" in error
@@ -126,9 +132,11 @@ def test_a_null_author_in_staging_fails_validation(copy_of_clean_run, capsys):
         capsys,
     )
     assert code == 1
-    assert failed(rows) == {("staging.stg_messages", "expect_column_values_to_not_be_null", True)}
+    assert failed(rows) == {
+        ("intermediate.int_messages_unioned", "expect_column_values_to_not_be_null", True)
+    }
     assert (
-        "staging.stg_messages: expect_column_values_to_not_be_null(column=author_id, "
+        "intermediate.int_messages_unioned: expect_column_values_to_not_be_null(column=author_id, "
         "row_condition=platform != reddit): 1 unexpected of" in error
     )
     [row] = [r for r in rows if not r["success"]]
@@ -145,8 +153,13 @@ def test_a_future_date_in_staging_fails_validation(copy_of_clean_run, capsys):
         capsys,
     )
     assert code == 1
-    assert failed(rows) == {("staging.stg_messages", "expect_column_values_to_be_between", True)}
-    assert "staging.stg_messages: expect_column_values_to_be_between(column=created_at, " in error
+    assert failed(rows) == {
+        ("intermediate.int_messages_unioned", "expect_column_values_to_be_between", True)
+    }
+    assert (
+        "intermediate.int_messages_unioned: expect_column_values_to_be_between(column=created_at, "
+        in error
+    )
     [row] = [r for r in rows if not r["success"]]
     assert row["unexpected_count"] == 1 and json.loads(row["kwargs"])["max_value"]
 
@@ -182,9 +195,13 @@ def test_a_failed_warning_is_recorded_but_does_not_stop_the_run(copy_of_clean_ru
         capsys,
     )
     assert code == 0
-    assert failed(rows) == {("staging.stg_messages", "expect_column_values_to_not_be_null", False)}
+    assert failed(rows) == {
+        ("intermediate.int_messages_unioned", "expect_column_values_to_not_be_null", False)
+    }
     assert "0 critical failure(s), 1 warning(s)" in output
-    assert "warning   staging.stg_messages: expect_column_values_to_not_be_null" in output
+    assert (
+        "warning   intermediate.int_messages_unioned: expect_column_values_to_not_be_null" in output
+    )
 
 
 def test_validate_refuses_a_database_with_nothing_built(tmp_path, capsys):

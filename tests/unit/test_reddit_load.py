@@ -288,7 +288,7 @@ def test_staging_maps_reddit_into_the_platform_neutral_messages(con, landing):
 
     rows = con.execute(
         "select message_id, conversation_id, parent_id, author_id, author_handle, text "
-        "from staging.stg_messages where platform = 'reddit' order by message_id"
+        "from intermediate.int_messages_unioned where platform = 'reddit' order by message_id"
     ).fetchall()
     # fullnames: comment (t1_) and submission (t3_) ids come from separate counters
     assert rows == [
@@ -302,7 +302,7 @@ def test_staging_maps_reddit_into_the_platform_neutral_messages(con, landing):
         ("t3_s1", "t3_s1", None, "alice", "alice", "Parcel late\n\nOrdered last week"),
     ]
     created = con.execute(
-        "select created_at from staging.stg_messages where message_id = 't3_s1'"
+        "select created_at from intermediate.int_messages_unioned where message_id = 't3_s1'"
     ).fetchone()[0]
     assert created == datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
     kinds = dict(

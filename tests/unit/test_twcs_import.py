@@ -372,10 +372,10 @@ def test_staging_types_the_imported_rows(con, sample):
     org = OrgConfig.model_validate(
         {"organization": "Acme", "departments": [{"name": "Care", "accounts": {"x": ["a"]}}]}
     )
-    build_models(con, org, BuildWindow.everything(), schemas=("staging",))
+    build_models(con, org, BuildWindow.everything())
     assert con.execute(
         "select platform, message_id, conversation_id, parent_id, author_id, author_handle, "
-        "author_inbound, created_at from staging.stg_messages where message_id = '2'"
+        "author_inbound, created_at from intermediate.int_messages_unioned where message_id = '2'"
     ).fetchone() == (
         "twcs",
         "2",

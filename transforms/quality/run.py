@@ -9,7 +9,7 @@ held only while reading and while writing the outcomes, never while GX computes.
 The Data Docs site is <quality dir>/index.html, GX's JSON validation results (the
 history the site lists) <quality dir>/results/; the quality dir is quality/ beside the
 database. Each table is read whole into memory: fine for a 28-day window of one company's
-conversations; a much larger staging table would want sampling or a SQL engine.
+conversations; a much larger message table would want sampling or a SQL engine.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ create schema if not exists ops;
 create table if not exists ops.validations (
     run_id varchar not null,          -- the DAG run id, or cli__<date> / validate__<time>
     night timestamptz,                -- the nightly run's interval end; null: `siloscope validate`
-    suite varchar not null,           -- the table validated, e.g. staging.stg_messages
+    suite varchar not null,           -- the table validated, e.g. marts.org_verdict
     expectation varchar not null,     -- e.g. expect_column_values_to_not_be_null(column=author_id)
     expectation_type varchar not null,
     kwargs json,                      -- the expectation's arguments, bounds included

@@ -1,4 +1,5 @@
-"""The expectation suites: what staging and every mart must satisfy before anyone reads it.
+"""The expectation suites: what the messages and every mart must satisfy before anyone
+reads them.
 
 One suite per table, named for the table. A suite is a function of SuiteInputs (the
 configured departments and accounts, the window the marts were built for, the time of
@@ -12,9 +13,10 @@ Severity says what a failure does:
 - WARNING: recorded in ops.validations and shown in the Data Docs; the run goes on. Worth
   a look, but a legitimate night can produce it.
 
-Staging holds every message ever loaded; its suite checks the messages from the window's
-start on (so a night validates the night, not the history, and a message dated in the
-future is still seen). The marts hold the build window (except the *_history and
+intermediate.int_messages_unioned holds every message ever loaded, of every platform in
+one shape (a view over staging); its suite checks the messages from the window's start on
+(so a night validates the night, not the history, and a message dated in the future is
+still seen). The marts hold the build window (except the *_history and
 org_verdict tables, one set of rows per window built).
 """
 
@@ -133,9 +135,9 @@ def _from_window_start(column: str, inputs: SuiteInputs) -> str | None:
     return f"{column} >= '{start}'::timestamptz or {column} is null"
 
 
-def stg_messages(inputs: SuiteInputs) -> TableSuite:
+def int_messages_unioned(inputs: SuiteInputs) -> TableSuite:
     return TableSuite(
-        "staging.stg_messages",
+        "intermediate.int_messages_unioned",
         [
             _unique("platform", "message_id"),
             *_not_null("platform", "message_id", "created_at", "text"),
@@ -302,7 +304,7 @@ def department_scorecard_history(inputs: SuiteInputs) -> TableSuite:
 
 
 SUITES = (
-    stg_messages,
+    int_messages_unioned,
     int_conversation_messages,
     conversations,
     department_scorecard,

@@ -6,7 +6,7 @@
 with
 
 messages as (
-    select * from staging.stg_messages
+    select * from intermediate.int_messages_unioned
 ),
 
 -- sources without a conversation id (TWCS imports) have one resolved from reply links

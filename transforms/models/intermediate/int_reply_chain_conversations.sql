@@ -7,7 +7,7 @@ with recursive
 
 needs_conversation as (
     select platform, message_id, parent_id
-    from staging.stg_messages
+    from intermediate.int_messages_unioned
     where conversation_id is null
 ),
 
@@ -15,7 +15,7 @@ needs_conversation as (
 -- resolve, the semi join is empty and the scan stops at once.
 parents as (
     select p.platform, p.message_id, p.conversation_id
-    from staging.stg_messages as p
+    from intermediate.int_messages_unioned as p
     semi join needs_conversation as n
         on n.platform = p.platform and n.parent_id = p.message_id
 ),
