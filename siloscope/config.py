@@ -1,4 +1,4 @@
-"""The organisation config users write (the contract in shared/METRICS.md), validated on load.
+"""The organisation config users write (the contract in docs/metrics.md), validated on load.
 
 A wrong file gets one message that names the file and the key, before anything runs.
 """

@@ -20,7 +20,7 @@ def test_the_example_config_is_valid_and_lists_every_department():
 
 
 def test_the_metrics_contract_example_loads_with_default_thresholds(tmp_path):
-    # the YAML block of shared/METRICS.md, as written there
+    # the metrics contract's example config, as the contract wrote it
     config = load_config(
         write(
             tmp_path,

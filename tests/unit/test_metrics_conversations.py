@@ -1,6 +1,6 @@
 """marts.conversations and the models under it, on hand-written staging rows.
 
-Every expected value is worked out by hand from the rows in the test (shared/METRICS.md).
+Every expected value is worked out by hand from the rows in the test (docs/metrics.md).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """marts.department_scorecard, department_pairs and brokerage on hand-written staging rows.
 
-Every expected value is worked out by hand from the rows in the test (shared/METRICS.md).
+Every expected value is worked out by hand from the rows in the test (docs/metrics.md).
 """
 
 from __future__ import annotations
@@ -266,7 +266,7 @@ def test_betweenness_matches_networkx():
 
 
 def test_brokerage_gould_fernandez_check_graph():
-    # shared/METRICS.md: edges A->B, A->C, B->C, B->D, C->D, D->A, groups {A, B}, {C, D}
+    # docs/metrics.md: edges A->B, A->C, B->C, B->D, C->D, D->A, groups {A, B}, {C, D}
     departments = {"G1": {"x": ["ga", "gb"]}, "G2": {"x": ["gc", "gd"]}}
     edges = [("ga", "gb"), ("ga", "gc"), ("gb", "gc"), ("gb", "gd"), ("gc", "gd"), ("gd", "ga")]
     messages = [

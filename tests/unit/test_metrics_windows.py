@@ -1,7 +1,7 @@
 """Every mart measures only the messages inside the build window, and nightly windows pile
 up as snapshots for trend charts.
 
-Every expected value is worked out by hand from the rows in the test (shared/METRICS.md).
+Every expected value is worked out by hand from the rows in the test (docs/metrics.md).
 """
 
 from __future__ import annotations

@@ -91,7 +91,7 @@ def request_for(account: str, start: date, end: date, **since_ids: str) -> Extra
 def conversations_of(
     posts: list[dict[str, Any]], config: OrgConfig, window: tuple[str, str] | None = None
 ) -> list[dict[str, Any]]:
-    """Customer conversations (METRICS.md) with their departments, ordered by root id."""
+    """Customer conversations (docs/metrics.md) with their departments, ordered by root id."""
     org = department_of(config)
     bot = user_id_for_handle("AcmeStatusBot")
     grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -119,7 +119,7 @@ def conversations_of(
 def verdict(
     posts: list[dict[str, Any]], config: OrgConfig, window: tuple[str, str]
 ) -> tuple[str, str | None]:
-    """marts.org_verdict's verdict and glue_department, as METRICS.md defines them."""
+    """marts.org_verdict's verdict and glue_department, as docs/metrics.md defines them."""
     engaged = [c for c in conversations_of(posts, config, window) if c["departments"]]
     thresholds = config.thresholds
     if len(engaged) < thresholds.min_conversations:

@@ -1,4 +1,4 @@
--- Gould and Fernandez (1989) brokerage roles of each org account (shared/METRICS.md), on
+-- Gould and Fernandez (1989) brokerage roles of each org account (docs/metrics.md), on
 -- the directed handoff graph of accounts with departments as the groups.
 --
 -- An account is (platform, handle); no edge joins two platforms. Rows are per

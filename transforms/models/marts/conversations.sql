@@ -1,4 +1,4 @@
--- One row per customer conversation in the build window (shared/METRICS.md).
+-- One row per customer conversation in the build window (docs/metrics.md).
 with
 
 messages as (

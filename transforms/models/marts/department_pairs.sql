@@ -1,5 +1,5 @@
 -- One row per unordered pair of configured departments, department_a < department_b
--- (shared/METRICS.md): how much they share an audience, and how work and customers pass
+-- (docs/metrics.md): how much they share an audience, and how work and customers pass
 -- between them.
 with
 

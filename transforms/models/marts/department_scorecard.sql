@@ -1,4 +1,4 @@
--- One row per configured department, also one that engaged in nothing (shared/METRICS.md).
+-- One row per configured department, also one that engaged in nothing (docs/metrics.md).
 with
 
 departments as (

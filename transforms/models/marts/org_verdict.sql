@@ -1,5 +1,5 @@
 -- materialized: history
--- One row per build window (shared/METRICS.md): is customer care siloed, glued by one
+-- One row per build window (docs/metrics.md): is customer care siloed, glued by one
 -- department, or networked? Kept per window so nightly verdicts build up a trend.
 with
 
