@@ -5,10 +5,13 @@ Thin on purpose: the scheduler parses this file every few seconds, so it imports
 airflow.sdk; the steps live in siloscope.pipeline and import their libraries inside.
 Settings come from SILOSCOPE_CONFIG / SILOSCOPE_DB / SILOSCOPE_LANDING at run time,
 credentials from the Airflow Connections x_default, reddit_default and bluesky_default.
+SILOSCOPE_WRITER_QUEUE is read here, at parse time, because a task's queue is part of the
+DAG the scheduler stores.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import dag, task
@@ -16,6 +19,10 @@ from airflow.sdk import dag, task
 # Extract tasks only write landing files; everything that writes DuckDB (which allows one
 # writing process) shares this one-slot pool.
 DUCKDB_POOL = "siloscope_duckdb"
+# The working DuckDB file is on one machine's disk: under Celery, every task that opens it
+# goes to the queue only that machine's worker serves. Extracts stay on the general queue
+# any worker takes. "default" is Airflow's own default queue, so one machine needs nothing.
+WRITER_QUEUE = os.environ.get("SILOSCOPE_WRITER_QUEUE") or "default"
 
 
 def _interval_end(context) -> datetime:
@@ -42,7 +49,7 @@ def _interval_end(context) -> datetime:
     doc_md=__doc__,
 )
 def siloscope_nightly():
-    @task(pool=DUCKDB_POOL)
+    @task(pool=DUCKDB_POOL, queue=WRITER_QUEUE)
     def plan(**context) -> list[dict]:
         """One extract target per configured (platform, account), with its watermarks."""
         from siloscope.config import load_config
@@ -75,14 +82,14 @@ def siloscope_nightly():
         )
 
     # all_done: what the other accounts landed is loaded even when one account failed
-    @task(pool=DUCKDB_POOL, trigger_rule="all_done")
+    @task(pool=DUCKDB_POOL, queue=WRITER_QUEUE, trigger_rule="all_done")
     def load() -> str:
         from siloscope.pipeline import load as load_landing
         from siloscope.settings import Settings
 
         return load_landing(Settings.resolve()).describe()
 
-    @task(pool=DUCKDB_POOL)
+    @task(pool=DUCKDB_POOL, queue=WRITER_QUEUE)
     def build(**context) -> dict:
         from siloscope.config import load_config
         from siloscope.pipeline import build as build_marts
@@ -94,7 +101,7 @@ def siloscope_nightly():
         return build_marts(settings, config, nightly_window(config, _interval_end(context)))
 
     # Reads the working database, so it queues behind the writers in their pool.
-    @task(pool=DUCKDB_POOL)
+    @task(pool=DUCKDB_POOL, queue=WRITER_QUEUE)
     def publish() -> str:
         from siloscope.config import load_config
         from siloscope.pipeline import publish as publish_marts
@@ -103,8 +110,8 @@ def siloscope_nightly():
         settings = Settings.resolve()
         return publish_marts(settings, load_config(settings.config_path)).describe()
 
-    # Reads only the published copy, which no writer ever locks.
-    @task
+    # Reads only the published copy, which no writer ever locks; it is on the writer's disk.
+    @task(queue=WRITER_QUEUE)
     def report_page() -> str:
         from siloscope.config import load_config
         from siloscope.pipeline import report_page as write_report_page
@@ -114,7 +121,7 @@ def siloscope_nightly():
         return str(write_report_page(settings, load_config(settings.config_path)))
 
     # A mismatch will be the same on a retry: fail at once, before the marts are rebuilt.
-    @task(pool=DUCKDB_POOL)
+    @task(pool=DUCKDB_POOL, queue=WRITER_QUEUE)
     def reconcile(**context) -> str:
         from airflow.sdk.exceptions import AirflowFailException
 
@@ -129,7 +136,7 @@ def siloscope_nightly():
         return "\n".join(result.describe() for result in results)
 
     # Nothing downstream (publishing) runs on data that failed a critical expectation.
-    @task(pool=DUCKDB_POOL)
+    @task(pool=DUCKDB_POOL, queue=WRITER_QUEUE)
     def validate(**context) -> str:
         from airflow.sdk.exceptions import AirflowFailException
 

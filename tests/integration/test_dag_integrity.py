@@ -110,3 +110,43 @@ def test_the_books_balance_before_the_build_and_validation_comes_after_it(nightl
     assert nightly.get_task("validate").upstream_task_ids == {"build"}
     assert "validate" in nightly.get_task("summarize").upstream_task_ids
     assert "validate" in nightly.get_task("publish").upstream_task_ids
+
+
+# A task's queue is stored with the DAG, so it is read when the file is parsed: probe it in a
+# fresh interpreter with the variable set (or not) the way a worker's environment would.
+QUEUE_PROBE = """
+import json, sys
+from airflow.dag_processing.dagbag import DagBag
+dag = DagBag(dag_folder=sys.argv[1]).dags["siloscope_nightly"]
+print(json.dumps({task.task_id: task.queue for task in dag.tasks}))
+"""
+# Every task that opens the working DuckDB file, or reads what it publishes beside it.
+ON_THE_WRITERS_DISK = {"plan", "load", "reconcile", "build", "validate", "publish", "report_page"}
+
+
+def parsed_queues(writer_queue: str | None) -> dict[str, str]:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "SILOSCOPE_WRITER_QUEUE"}
+    if writer_queue is not None:
+        env["SILOSCOPE_WRITER_QUEUE"] = writer_queue
+    output = subprocess.run(
+        [sys.executable, "-c", QUEUE_PROBE, str(DAGS)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def test_tasks_on_the_duckdb_file_go_to_the_writer_queue_and_extracts_anywhere():
+    queues = parsed_queues("siloscope_writer")
+    assert {task for task, queue in queues.items() if queue == "siloscope_writer"} == (
+        ON_THE_WRITERS_DISK
+    )
+    assert queues["extract"] == "default", "extracts belong on the queue every worker serves"
+
+
+def test_without_a_writer_queue_every_task_stays_on_the_default_queue():
+    assert set(parsed_queues(None).values()) == {"default"}
