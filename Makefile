@@ -30,7 +30,7 @@ help:
 $(VENV)/.installed: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
 		|| python3 -m pip install --quiet uv
-	$(UV) sync --frozen --group dev
+	$(UV) sync --frozen --group dev --extra celery
 	@touch $@
 
 $(AIRFLOW_HOME)/.migrated: $(VENV)/.installed
@@ -70,7 +70,7 @@ lint: $(VENV)/.installed
 BENCH_MESSAGES ?= 100k
 BENCH_FLAGS ?=
 bench: $(VENV)/.installed
-	$(UV) sync --frozen --group dev --group bench
+	$(UV) sync --frozen --group dev --group bench --extra celery
 	$(VENV)/bin/python -m bench --messages $(BENCH_MESSAGES) $(BENCH_FLAGS)
 
 clean:
