@@ -5,9 +5,11 @@ Layout: <root>/<platform>/<account>/dt=<date>/run=<interval>/page-<n>.json, plus
 run covers (its end, e.g. run=20261128T000000Z), not for the orchestrator's run id: running
 a night again, whether Airflow retries it or someone triggers it by hand under a fresh run
 id, replaces that night's pages instead of piling up copies, so re-runs change nothing.
-A page is written under a temporary name and then renamed, so it is there whole or not
-at all. The root is a local path or an fsspec URL
-(object storage), so extract tasks on other hosts write to the same place.
+A page is there whole or not at all: on a local disk it is written under a temporary name
+and renamed; in object storage (s3://, gs://, az://) one PUT is atomic by itself, while a
+"rename" there is a copy and a delete that would leave temporary objects visible, so each
+page is one direct write. The root is a local path or an fsspec URL (object storage), so
+extract tasks on other hosts write to the same place.
 
 Why files and not DuckDB: extract tasks run in parallel, maybe on different workers, and
 DuckDB allows one writer; the files also keep every raw payload, so any model can be
@@ -20,7 +22,7 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -83,9 +85,11 @@ class Manifest:
 
 
 class LandingZone:
-    def __init__(self, root: str):
+    def __init__(self, root: str, storage_options: Mapping[str, Any] | None = None):
+        """`storage_options` go to the fsspec filesystem (credentials, endpoint); they are
+        kept by the filesystem only, never in a path, a manifest or a message."""
         self.root = root.rstrip("/")
-        self.fs, self._root_path = fsspec.core.url_to_fs(self.root)
+        self.fs, self._root_path = fsspec.core.url_to_fs(self.root, **(storage_options or {}))
         self.protocol = (
             self.fs.protocol if isinstance(self.fs.protocol, str) else self.fs.protocol[0]
         )
@@ -111,6 +115,9 @@ class LandingZone:
         )
 
     def _write_whole(self, path: str, body: bytes) -> None:
+        if not self.is_local:
+            self.fs.pipe_file(path, body)  # one PUT (or multipart upload): visible whole
+            return
         temporary = f"{path}.{uuid.uuid4().hex}.tmp"
         with self.fs.open(temporary, "wb") as handle:
             handle.write(body)
@@ -130,10 +137,13 @@ class LandingZone:
 
     def clear_run(self, run_dir: str) -> None:
         """A retried extract starts its run folder afresh, so no stale page survives."""
+        self.fs.invalidate_cache(run_dir)
         if self.fs.exists(run_dir):
             self.fs.rm(run_dir, recursive=True)
 
     def manifest_paths(self) -> list[str]:
+        # Extracts on other machines wrote since this process last listed the store.
+        self.fs.invalidate_cache()
         return sorted(self.fs.glob(f"{self._root_path}/*/*/dt=*/run=*/{MANIFEST_NAME}"))
 
     def read(self, path: str) -> bytes:

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ingest.landing import LandingZone, extract_to_landing
+from ingest.landing import extract_to_landing
 from ingest.pages import ExtractRequest, PageSource
 from siloscope.config import PLATFORMS, OrgConfig, load_config
 from siloscope.settings import Settings
@@ -156,9 +156,7 @@ def extract(
         since_ids=target.since_ids,
     )
     source = make_source(target, config, live_source)
-    manifest = extract_to_landing(
-        source, request, LandingZone(settings.landing_root), run_id, target.source
-    )
+    manifest = extract_to_landing(source, request, settings.landing_zone(), run_id, target.source)
     summary = {
         "platform": manifest.platform,
         "account": manifest.account,
@@ -175,7 +173,7 @@ def load(settings: Settings) -> LoadReport:
     from ingest.load import load_landing
 
     with connect(settings) as con:
-        report = load_landing(con, LandingZone(settings.landing_root))
+        report = load_landing(con, settings.landing_zone())
     log.info("load: %s", report.describe())
     return report
 
@@ -185,7 +183,7 @@ def reconcile(settings: Settings, until: datetime) -> list[Reconciliation]:
     from ingest.reconcile import reconcile_runs
 
     with connect(settings) as con:
-        results = reconcile_runs(con, LandingZone(settings.landing_root), until.astimezone(UTC))
+        results = reconcile_runs(con, settings.landing_zone(), until.astimezone(UTC))
     for result in results:
         log.info("reconciled %s", result.describe())
     return results

@@ -9,6 +9,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ingest.landing import LandingZone
 
 DEFAULT_CONFIG = "config/acme.yaml"
 DEFAULT_DB = "data/siloscope.duckdb"
@@ -37,6 +41,14 @@ class Settings:
         db = Path(db_path or os.environ.get("SILOSCOPE_DB") or DEFAULT_DB)
         landing = landing_root or os.environ.get("SILOSCOPE_LANDING") or str(db.parent / "landing")
         return cls(config, db, landing)
+
+    def landing_zone(self) -> LandingZone:
+        """The landing zone, with object-storage credentials from SILOSCOPE_LANDING_CONN_ID's
+        Airflow Connection when it is set (see siloscope/landing_storage.py)."""
+        from ingest.landing import LandingZone
+        from siloscope.landing_storage import landing_storage_options
+
+        return LandingZone(self.landing_root, landing_storage_options(self.landing_root))
 
     @property
     def published_root(self) -> Path:
