@@ -19,11 +19,12 @@ export AIRFLOW__CORE__UNIT_TEST_MODE := False
 # The nightly run as of today's midnight UTC: twice in a day builds the same window.
 RUN_DATE ?= $(shell date -u +%Y-%m-%d)
 
-.PHONY: help run test lint bench clean
+.PHONY: help run test test-scale lint bench clean
 
 help:
 	@echo "make run   - the nightly DAG, run by Airflow, on the example config -> data/siloscope.duckdb"
 	@echo "make test  - the whole test suite"
+	@echo "make test-scale - the DAG on Celery workers: Postgres, Redis, S3 (moto), two workers"
 	@echo "make lint  - ruff"
 	@echo "make bench - load and build throughput vs the DuckDB floor and dlt (BENCH_MESSAGES=100k|1M|10M)"
 
@@ -60,6 +61,17 @@ $(CHROMIUM):
 
 test: $(VENV)/.installed $(CHROMIUM)
 	$(VENV)/bin/pytest
+
+# The multi-worker test (tests/integration/test_celery_workers.py, marked `scale`, so plain
+# pytest skips it): it starts Debian's PostgreSQL 15 server binaries and redis-server, and
+# installs the latter when it is missing, as CI starts from a bare machine.
+REDIS_SERVER := /usr/bin/redis-server
+$(REDIS_SERVER):
+	$(SUDO) apt-get update -q
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server
+
+test-scale: $(VENV)/.installed $(REDIS_SERVER)
+	$(VENV)/bin/pytest -m scale tests/integration/test_celery_workers.py
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

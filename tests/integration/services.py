@@ -36,10 +36,15 @@ def log_tail(path: Path, lines: int = 40) -> str:
 
 
 def wait_until(
-    ready: Callable[[], bool], timeout: float, what: str, log: Path | None = None
+    ready: Callable[[], bool],
+    timeout: float,
+    what: str,
+    log: Path | None = None,
+    still_alive: Callable[[], None] | None = None,
 ) -> None:
+    """Poll `ready` until it holds; `still_alive` raises at once if what it waits on died."""
     deadline = time.monotonic() + timeout
-    while not ready():
+    while (still_alive is None or still_alive() is None) and not ready():
         if time.monotonic() > deadline:
             tail = f"\n--- end of {log} ---\n{log_tail(log)}" if log else ""
             raise TimeoutError(f"gave up after {timeout:.0f} s waiting for {what}{tail}")
@@ -108,7 +113,7 @@ def moto_s3(folder: Path) -> Iterator[tuple[str, Path]]:
     port = free_port()
     log = folder / "moto.log"
     with service("moto_server", [moto_server, "-H", LOOPBACK, "-p", str(port)], log) as moto:
-        wait_until(lambda: moto.require_running() or port_open(port), 60, "moto_server", log)
+        wait_until(lambda: port_open(port), 60, "moto_server", log, moto.require_running)
         yield f"http://{LOOPBACK}:{port}", log
 
 
@@ -121,7 +126,7 @@ def redis_server(folder: Path) -> Iterator[str]:
     log = folder / "redis.log"
     argv = [binary, "--bind", LOOPBACK, "--port", str(port), "--save", "", "--appendonly", "no"]
     with service("redis-server", argv, log, cwd=folder) as redis:
-        wait_until(lambda: redis.require_running() or port_open(port), 30, "redis-server", log)
+        wait_until(lambda: port_open(port), 30, "redis-server", log, redis.require_running)
         yield f"redis://{LOOPBACK}:{port}/0"
 
 
