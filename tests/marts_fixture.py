@@ -90,3 +90,14 @@ def nightly_windows(nights: int, days: int = 7) -> list[BuildWindow]:
     """Rolling windows ending at the midnights after T0's day, oldest first."""
     first_end = datetime(T0.year, T0.month, T0.day, tzinfo=UTC) + timedelta(days=1)
     return [BuildWindow.rolling(first_end + timedelta(days=n), days) for n in range(nights)]
+
+
+def all_mart_rows(db: Path) -> dict[str, list[tuple]]:
+    """Every mart's rows in a stable order: two builds of the same night compare equal."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        tables = con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()
+        return {
+            t: con.execute(f"select * from marts.{t} order by all").fetchall() for (t,) in tables
+        }

@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from siloscope.pipeline import run_all
@@ -26,6 +25,7 @@ from tests.integration.celery_stack import (
     celery_stack,
     simulated_organisation,
 )
+from tests.marts_fixture import all_mart_rows
 
 pytestmark = pytest.mark.scale
 
@@ -36,16 +36,6 @@ EXTRACTOR = Worker("extract-host", (GENERAL_QUEUE,))
 # Every task that opens the working DuckDB file, or reads what it publishes beside it.
 ON_THE_WRITERS_DISK = {"plan", "load", "reconcile", "build", "validate", "publish", "report_page"}
 N_ACCOUNTS = 10
-
-
-def marts(db: Path) -> dict[str, list[tuple]]:
-    with duckdb.connect(str(db), read_only=True) as con:
-        tables = con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts'"
-        ).fetchall()
-        return {
-            t: con.execute(f"select * from marts.{t} order by all").fetchall() for (t,) in tables
-        }
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +106,6 @@ def test_pages_are_in_the_bucket_and_on_no_workers_disk(night_on_two_workers, mo
 
 def test_the_marts_equal_those_of_siloscope_run(night_on_two_workers, cli_night):
     cluster, _tasks = night_on_two_workers
-    on_the_writer = marts(cluster.workers[WRITER.hostname] / "data" / "siloscope.duckdb")
+    on_the_writer = all_mart_rows(cluster.workers[WRITER.hostname] / "data" / "siloscope.duckdb")
     assert on_the_writer["org_verdict"], "the writer built no verdict"
-    assert on_the_writer == marts(cli_night)
+    assert on_the_writer == all_mart_rows(cli_night)

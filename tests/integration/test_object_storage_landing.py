@@ -18,6 +18,7 @@ from siloscope.landing_storage import LANDING_CONN_ID_VARIABLE
 from siloscope.pipeline import run_all
 from siloscope.settings import Settings
 from tests.integration.services import moto_s3
+from tests.marts_fixture import all_mart_rows
 
 REPO = Path(__file__).resolve().parents[2]
 NIGHT = datetime(2026, 11, 1, tzinfo=UTC)
@@ -75,16 +76,6 @@ def settings_for(folder: Path, landing: str | None = None) -> Settings:
     return Settings.resolve(config, folder / "siloscope.duckdb", landing)
 
 
-def marts(db: Path) -> dict[str, list[tuple]]:
-    with duckdb.connect(str(db), read_only=True) as con:
-        tables = con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts'"
-        ).fetchall()
-        return {
-            t: con.execute(f"select * from marts.{t} order by all").fetchall() for (t,) in tables
-        }
-
-
 def landed_objects(settings: Settings) -> list[str]:
     zone = settings.landing_zone()
     return sorted(zone.fs.find(settings.landing_root))
@@ -106,8 +97,8 @@ def test_a_night_lands_in_the_bucket_loads_from_it_and_builds_the_same_marts(
     with duckdb.connect(str(in_s3.db_path), read_only=True) as con:
         files = con.execute("select landing_file from ops.loaded_files").fetchall()
     assert files and all(f.startswith(f"s3://{BUCKET}/landing/") for (f,) in files)
-    assert marts(in_s3.db_path) == marts(on_disk.db_path)
-    assert marts(in_s3.db_path)["org_verdict"], "no verdict was built"
+    assert all_mart_rows(in_s3.db_path) == all_mart_rows(on_disk.db_path)
+    assert all_mart_rows(in_s3.db_path)["org_verdict"], "no verdict was built"
 
 
 def test_pages_are_put_once_under_their_final_names_never_copied(s3_from_environment, tmp_path):

@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 import yaml
 
+from tests.unit.test_docker_files import AIRFLOW_SERVICES as LOCAL_EXECUTOR_SERVICES
 from tests.unit.test_docker_files import (
     DAG_FILE,
     DOCKERFILE,
@@ -30,15 +31,7 @@ from tests.unit.test_docker_files import (
 CELERY_COMPOSE = REPO / "docker" / "compose.celery.yaml"
 WRITER = "airflow-worker-writer"
 EXTRACT = "airflow-worker-extract"
-AIRFLOW_SERVICES = {
-    "airflow-init",
-    "airflow-apiserver",
-    "airflow-scheduler",
-    "airflow-dag-processor",
-    "airflow-triggerer",
-    WRITER,
-    EXTRACT,
-}
+AIRFLOW_SERVICES = LOCAL_EXECUTOR_SERVICES | {WRITER, EXTRACT}
 GENERAL_QUEUE = "default"
 # A pinned tag of an official image (postgres:16, redis:7.2-bookworm) or a vendor's release
 # tag (minio/minio:RELEASE.<date>); never "latest" or none.
