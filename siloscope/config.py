@@ -12,8 +12,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-PLATFORMS = ("x", "reddit", "bluesky")
-Platform = Literal["x", "reddit", "bluesky"]
+PLATFORMS = ("x", "reddit", "bluesky", "mastodon")
+Platform = Literal["x", "reddit", "bluesky", "mastodon"]
 SourceKind = Literal["simulated", "api"]
 Structure = Literal["siloed", "glued", "networked"]
 
@@ -66,10 +66,28 @@ def check_bluesky_handle(handle: str) -> str:
     return bare
 
 
+# A Mastodon address: @user@instance; usernames are letters, digits and underscores (at
+# most 30), the instance a domain name (an organisation may span instances).
+_MASTODON_ADDRESS = re.compile(
+    r"^@?([A-Za-z0-9_]{1,30})@(([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z][a-zA-Z0-9-]{0,61})$"
+)
+
+
+def check_mastodon_address(address: str) -> str:
+    """`user@instance` in lower case, or ValueError saying what a full address looks like."""
+    if not _MASTODON_ADDRESS.match(address.strip()):
+        raise ValueError(
+            f"Mastodon account {address!r} is not a full address: @user@instance, such as "
+            "@acme@mastodon.social (the instance is part of the account)"
+        )
+    return normalize_handle(address)
+
+
 class PlatformAccounts(_Strict):
     x: list[str] = Field(default_factory=list)
     reddit: list[str] = Field(default_factory=list)
     bluesky: list[str] = Field(default_factory=list)
+    mastodon: list[str] = Field(default_factory=list)
 
     @field_validator("x", "reddit")
     @classmethod
@@ -83,6 +101,11 @@ class PlatformAccounts(_Strict):
     @classmethod
     def _bluesky_handles(cls, handles: list[str]) -> list[str]:
         return [check_bluesky_handle(handle) for handle in handles]
+
+    @field_validator("mastodon")
+    @classmethod
+    def _mastodon_addresses(cls, addresses: list[str]) -> list[str]:
+        return [check_mastodon_address(address) for address in addresses]
 
     def on(self, platform: str) -> list[str]:
         return list(getattr(self, platform))
@@ -114,6 +137,7 @@ class Sources(_Strict):
     x: SourceKind = "api"
     reddit: SourceKind = "api"
     bluesky: SourceKind = "api"
+    mastodon: SourceKind = "api"
 
 
 _SUBREDDIT_PREFIX = re.compile(r"^/?r/", re.IGNORECASE)

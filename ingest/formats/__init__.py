@@ -24,8 +24,8 @@ loader loaded, rejected and skipped; a format without it is recorded as not reco
 
 from types import ModuleType
 
-from ingest.formats import bluesky_xrpc, reddit_listing, x_api_v2
+from ingest.formats import bluesky_xrpc, mastodon_api, reddit_listing, x_api_v2
 
 FORMATS: dict[str, ModuleType] = {
-    module.PLATFORM: module for module in (x_api_v2, reddit_listing, bluesky_xrpc)
+    module.PLATFORM: module for module in (x_api_v2, reddit_listing, bluesky_xrpc, mastodon_api)
 }

@@ -163,3 +163,24 @@ def test_a_wrong_bluesky_handle_is_refused_with_the_rule(tmp_path, handle, words
     with pytest.raises(ConfigError, match="departments.0.accounts.bluesky") as caught:
         load_config(path)
     assert words in str(caught.value)
+
+
+def test_mastodon_accounts_are_full_addresses(tmp_path):
+    path = write(
+        tmp_path,
+        "organization: Acme\ndepartments:\n  - name: Care\n    accounts:\n"
+        "      mastodon: ['@AcmeHelp@mastodon.social', 'acme@social.acme.com']\n",
+    )
+    accounts = [account for _, account, _ in load_config(path).org_accounts()]
+    assert accounts == ["acmehelp@mastodon.social", "acme@social.acme.com"]
+
+
+@pytest.mark.parametrize("address", ["@acme", "acme", "@acme@", "@ac-me@mastodon.social"])
+def test_a_mastodon_account_without_its_instance_is_refused(tmp_path, address):
+    path = write(
+        tmp_path,
+        f"organization: Acme\ndepartments:\n  - name: Care\n    accounts:\n"
+        f"      mastodon: ['{address}']\n",
+    )
+    with pytest.raises(ConfigError, match="is not a full address: @user@instance"):
+        load_config(path)

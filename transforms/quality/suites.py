@@ -40,7 +40,7 @@ CRITICAL = FailureSeverity.CRITICAL
 WARNING = FailureSeverity.WARNING
 
 # Every platform a message can come from: the live sources and TWCS imports.
-MESSAGE_PLATFORMS = ("x", "reddit", "twcs", "bluesky")
+MESSAGE_PLATFORMS = ("x", "reddit", "twcs", "bluesky", "mastodon")
 AUTHOR_KINDS = ("org", "other", "customer", "unknown")
 VERDICTS = ("insufficient_data", "siloed", "glued", "networked")
 

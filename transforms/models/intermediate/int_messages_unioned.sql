@@ -3,7 +3,7 @@
 -- (docs/metrics.md). One row per (platform, message_id). A view: it only unions views of
 -- staging, and int_messages reads the build window out of it.
 -- mentioned_handles: the handles a message mentions where the platform marks them
--- (Bluesky facets); null where they are read from the text (X, Reddit).
+-- (Bluesky facets, Mastodon's mentions); null where they are read from the text (X, Reddit).
 with x_messages as (
     select * from intermediate.int_x__messages
 ),
@@ -20,6 +20,10 @@ bluesky_messages as (
     select * from intermediate.int_bluesky__messages
 ),
 
+mastodon_messages as (
+    select * from intermediate.int_mastodon__messages
+),
+
 final as (
     select * from x_messages
     union all
@@ -28,6 +32,8 @@ final as (
     select * from reddit_messages
     union all
     select * from bluesky_messages
+    union all
+    select * from mastodon_messages
 )
 
 select * from final
