@@ -103,7 +103,8 @@ def test_statuses_load_once_per_instance_and_the_books_balance(con, landing):
     second = load_landing(con, landing)
     assert second.records_loaded == 4  # acme.social's copies: its own numbers
     rows = con.execute(
-        "select instance, count(*), count(distinct uri) from raw.mastodon_statuses group by 1 order by 1"
+        "select instance, count(*), count(distinct uri) from raw.mastodon_statuses "
+        "group by 1 order by 1"
     ).fetchall()
     assert rows == [("acme.social", 4, 4), ("mastodon.social", 3, 3)]
     assert all(r.problem is None for r in reconcile_runs(con, landing, UNTIL))
