@@ -66,6 +66,12 @@ def env_live_source(platform: str, config: OrgConfig | None = None) -> PageSourc
         return BlueskyApiSource(
             env_bluesky_credentials, os.environ.get("SILOSCOPE_BLUESKY_BASE_URL") or None
         )
+    if platform == "mastodon":
+        from ingest.mastodon import MastodonApiSource
+
+        return MastodonApiSource(
+            env_mastodon_token, os.environ.get("SILOSCOPE_MASTODON_BASE_URL") or None
+        )
     raise MissingCredential(f"no live source for platform {platform!r} yet")
 
 
@@ -104,6 +110,13 @@ def airflow_live_source(platform: str, config: OrgConfig | None = None) -> PageS
         default = _optional_connection("bluesky_default")
         return BlueskyApiSource(
             airflow_bluesky_credentials, _base_url(default) if default is not None else None
+        )
+    if platform == "mastodon":
+        from ingest.mastodon import MastodonApiSource
+
+        default = _optional_connection("mastodon_default")
+        return MastodonApiSource(
+            airflow_mastodon_token, _base_url(default) if default is not None else None
         )
     raise MissingCredential(f"no live source for platform {platform!r} yet")
 
@@ -146,6 +159,29 @@ def airflow_bluesky_credentials(handle: str) -> BlueskyCredentials | None:
             "password (password) are both needed"
         )
     return BlueskyCredentials(connection.login, connection.password)
+
+
+def env_mastodon_token(address: str) -> str | None:
+    """SILOSCOPE_MASTODON_TOKEN__<ACCOUNT> (acme@mastodon.social -> __ACME_MASTODON_SOCIAL):
+    a token belongs to one account on one instance, so there is no default."""
+    return os.environ.get(f"SILOSCOPE_MASTODON_TOKEN{_account_suffix(address)}") or None
+
+
+def mastodon_connection_id(address: str) -> str:
+    """mastodon_<user>_<instance>: acme@mastodon.social -> mastodon_acme_mastodon.social."""
+    return "mastodon_" + re.sub(r"[^a-z0-9._-]", "_", address.lower())
+
+
+def airflow_mastodon_token(address: str) -> str | None:
+    """The password of Connection mastodon_<user>_<instance>, if there is one."""
+    connection = _optional_connection(mastodon_connection_id(address))
+    if connection is None:
+        return None
+    if not connection.password:
+        raise MissingCredential(
+            f"Airflow Connection {connection.conn_id}: put the access token in its password"
+        )
+    return connection.password
 
 
 def env_reddit_credentials(account: str | None) -> RedditCredentials:

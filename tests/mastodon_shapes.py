@@ -16,9 +16,16 @@ from html import escape
 
 
 def number(*parts: object) -> str:
-    """A stable snowflake-sized id."""
+    """A stable snowflake-sized id (accounts: not ordered by anything)."""
     digest = hashlib.sha256("/".join(map(str, parts)).encode()).digest()
     return str(100_000_000_000_000_000 + int.from_bytes(digest[:7], "big"))
+
+
+def snowflake(moment: datetime, *parts: object) -> str:
+    """A Mastodon id: milliseconds since the epoch, shifted 16 bits, plus 16 stable bits,
+    so ids sort by time as since_id and max_id need."""
+    low = int.from_bytes(hashlib.sha256("/".join(map(str, parts)).encode()).digest()[:2], "big")
+    return str((int(moment.timestamp() * 1000) << 16) + low)
 
 
 def stamp(moment: datetime) -> str:
@@ -71,10 +78,11 @@ class Toot:
     @property
     def uri(self) -> str:
         user = self.author.split("@")[0]
-        return f"https://{self.home}/users/{user}/statuses/{number('status', self.key)}"
+        return f"https://{self.home}/users/{user}/statuses/{self.id_on(self.home)}"
 
     def id_on(self, instance: str) -> str:
-        return number("status", self.key) if instance == self.home else number(instance, self.key)
+        """Each instance numbers the status itself (a remote copy gets its own id)."""
+        return snowflake(self.created_at, instance, self.key)
 
     @property
     def root(self) -> Toot:
@@ -132,7 +140,7 @@ class Toot:
 
     def notification(self, instance: str) -> dict:
         return {
-            "id": number("notification", instance, self.key),
+            "id": snowflake(self.created_at, "notification", instance, self.key),
             "type": "mention",
             "created_at": stamp(self.created_at),
             "account": account(self.author, instance),

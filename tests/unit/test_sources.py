@@ -97,3 +97,16 @@ def test_half_a_bluesky_credential_is_named(monkeypatch):
     source = env_live_source("bluesky")
     with pytest.raises(MissingCredential, match="SILOSCOPE_BLUESKY_HANDLE too"):
         source.credentials_for("acme.com")
+
+
+def test_mastodon_takes_each_accounts_own_token(monkeypatch):
+    from siloscope.sources import mastodon_connection_id
+
+    monkeypatch.setenv("SILOSCOPE_MASTODON_TOKEN__ACMEHELP_MASTODON_SOCIAL", "tok-care")
+    monkeypatch.setenv("SILOSCOPE_MASTODON_BASE_URL", "http://127.0.0.1:9/")
+    source = env_live_source("mastodon")
+    assert source.base_url == "http://127.0.0.1:9"
+    assert source._tokens("acmehelp@mastodon.social") == "tok-care"
+    assert source._tokens("acme@acme.social") is None  # no default: tokens are per account
+    assert "tok-care" not in repr(source)
+    assert mastodon_connection_id("AcmeHelp@mastodon.social") == "mastodon_acmehelp_mastodon.social"
