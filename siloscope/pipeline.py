@@ -124,12 +124,20 @@ def make_source(
     target: ExtractTarget, config: OrgConfig, live_source: SourceFactory | None
 ) -> PageSource:
     if target.source == "simulated":
-        from ingest.simulated import SimulatedBlueskySource, SimulatedXSource
+        from ingest.simulated import (
+            SimulatedBlueskySource,
+            SimulatedMastodonSource,
+            SimulatedXSource,
+        )
 
-        simulated = {"x": SimulatedXSource, "bluesky": SimulatedBlueskySource}
+        simulated = {
+            "x": SimulatedXSource,
+            "bluesky": SimulatedBlueskySource,
+            "mastodon": SimulatedMastodonSource,
+        }
         if target.platform not in simulated:
             raise ValueError(
-                f"the simulated source serves X and Bluesky pages only; set "
+                f"the simulated source serves X, Bluesky and Mastodon pages only; set "
                 f"sources.{target.platform}: api"
             )
         return simulated[target.platform](config)

@@ -28,8 +28,10 @@ from typing import Any
 from ingest.pages import ExtractRequest, ExtractResult, ResponsePage
 from siloscope.config import OrgConfig
 
-from .bluesky_xrpc import as_x_config, serve_bluesky_pages
+from .bluesky_xrpc import serve_bluesky_pages
 from .generator import SimulatedWorld, generate_world_posts
+from .mastodon_api import serve_mastodon_pages
+from .open_networks import as_x_config
 from .population import user_id_for_handle
 from .x_api import ENDPOINTS, PAGE_SIZE, serve_pages
 
@@ -37,6 +39,7 @@ __all__ = [
     "ENDPOINTS",
     "PAGE_SIZE",
     "SimulatedBlueskySource",
+    "SimulatedMastodonSource",
     "SimulatedWorld",
     "SimulatedXSource",
     "generate_posts",
@@ -77,11 +80,25 @@ class SimulatedBlueskySource:
     platform = "bluesky"
 
     def __init__(self, config: OrgConfig) -> None:
-        self.world = SimulatedWorld(as_x_config(config))
+        self.world = SimulatedWorld(as_x_config(config, "bluesky"))
 
     def pages(self, request: ExtractRequest, result: ExtractResult) -> Iterator[ResponsePage]:
         """Pages of "identity", "mentions", "posts", then "threads" for `request.account`."""
         return serve_bluesky_pages(self.world, request, result)
+
+
+class SimulatedMastodonSource:
+    """Serves the simulated world as Mastodon API answers (mastodon_api.py): the same
+    planted structure, with the departments' Mastodon addresses in place of their X ones."""
+
+    platform = "mastodon"
+
+    def __init__(self, config: OrgConfig) -> None:
+        self.world = SimulatedWorld(as_x_config(config, "mastodon"))
+
+    def pages(self, request: ExtractRequest, result: ExtractResult) -> Iterator[ResponsePage]:
+        """Pages of "mentions", "statuses", then "threads" for `request.account`."""
+        return serve_mastodon_pages(self.world, request, result)
 
 
 def generate_posts(config: OrgConfig, start_day: date, end_day: date) -> list[dict[str, Any]]:

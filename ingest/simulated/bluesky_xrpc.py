@@ -18,31 +18,21 @@ so nothing is billed; its ceilings are not simulated.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ingest.pages import ExtractRequest, ExtractResult, ResponsePage
-from siloscope.config import OrgConfig
 
 from .generator import SimulatedWorld
-from .posts import SEQUENCE_BITS, X_EPOCH_MS, Conversation, Post
+from .open_networks import Conversations, encode, parent_id
+from .posts import Conversation, Post
 from .x_api import PAGE_SIZE, _chunks, _created_ms, _epoch_ms, _newest_first, _selector
 
 ENDPOINTS = ("identity", "mentions", "posts", "threads")
 # The sortable base32 of AT Protocol record keys (TIDs)
 _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 _DID_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
-
-
-def as_x_config(config: OrgConfig) -> OrgConfig:
-    """The config with each department's Bluesky handles where the generator reads X's."""
-    document = config.model_dump()
-    for department in document["departments"]:
-        department["accounts"] = {"x": department["accounts"]["bluesky"]}
-    document["ignore_accounts"] = {"x": document["ignore_accounts"]["bluesky"]}
-    return OrgConfig.model_validate(document)
 
 
 def _did(user_id: str) -> str:
@@ -111,7 +101,7 @@ class _Renderer:
                 }
                 for m in mentions
             ]
-        parent = _parent_id(post)
+        parent = parent_id(post)
         if parent is not None:
             record["reply"] = {
                 "root": self.strong_ref(post["conversation_id"], conversation),
@@ -121,7 +111,7 @@ class _Renderer:
 
     def view(self, post: Post, conversation: Conversation) -> dict[str, Any]:
         uri = self.uri(post["id"], post["author_id"])
-        replies = sum(1 for p in conversation if _parent_id(p) == post["id"])
+        replies = sum(1 for p in conversation if parent_id(p) == post["id"])
         return {
             "uri": uri,
             "cid": "bafyrei" + _did(uri)[8:],
@@ -139,24 +129,13 @@ class _Renderer:
         replies = [
             p
             for p in conversation
-            if _parent_id(p) == post["id"] and _created_ms(int(p["id"])) < until_ms
+            if parent_id(p) == post["id"] and _created_ms(int(p["id"])) < until_ms
         ]
         return {
             "$type": "app.bsky.feed.defs#threadViewPost",
             "post": self.view(post, conversation),
             "replies": [self.thread(reply, conversation, until_ms) for reply in replies],
         }
-
-
-def _parent_id(post: Post) -> str | None:
-    for reference in post.get("referenced_tweets") or ():
-        if reference["type"] == "replied_to":
-            return str(reference["id"])
-    return None
-
-
-def _encode(body: dict[str, Any]) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 class SimulatedBlueskyApi:
@@ -169,7 +148,7 @@ class SimulatedBlueskyApi:
         self.render = _Renderer(world)
         self.until_ms = _epoch_ms(request.until)
         self.roots: dict[str, None] = {}  # ordered: threads are fetched in the order met
-        self._days: dict[date, dict[str, Conversation]] = {}  # conversations by root id
+        self.conversations = Conversations(world)
 
     def pages(self, user_id: str) -> Iterator[ResponsePage]:
         yield self._page("identity", {"did": _did(user_id)}, posts=0)
@@ -185,14 +164,14 @@ class SimulatedBlueskyApi:
         counts.requests += 1
         counts.pages += 1
         counts.posts += posts
-        return ResponsePage(endpoint, _encode(body))
+        return ResponsePage(endpoint, encode(body))
 
     def _view(self, post: Post) -> dict[str, Any]:
         return self.render.view(post, self._conversation(post))
 
     def _notification(self, user_id: str):
         def notification(post: Post, conversation: Conversation) -> dict[str, Any]:
-            parent = _parent_id(post)
+            parent = parent_id(post)
             parent_author = next((p["author_id"] for p in conversation if p["id"] == parent), None)
             view = self.render.view(post, conversation)
             return {
@@ -235,11 +214,7 @@ class SimulatedBlueskyApi:
             yield self._page(endpoint, {key: []}, posts=0)
 
     def _conversation(self, post: Post) -> Conversation:
-        root_ms = (int(post["conversation_id"]) >> SEQUENCE_BITS) + X_EPOCH_MS
-        day = datetime.fromtimestamp(root_ms / 1000, tz=UTC).date()
-        if day not in self._days:
-            self._days[day] = {c[0]["id"]: c for c in self.world.conversations(day)}
-        return self._days[day][post["conversation_id"]]
+        return self.conversations.of(post["conversation_id"])
 
     def _threads(self) -> Iterator[ResponsePage]:
         self.result.endpoint("threads")
@@ -266,4 +241,4 @@ def serve_bluesky_pages(
     return SimulatedBlueskyApi(world, request, result).pages(account.user.id)
 
 
-__all__ = ["ENDPOINTS", "as_x_config", "serve_bluesky_pages"]
+__all__ = ["ENDPOINTS", "serve_bluesky_pages"]

@@ -15,30 +15,36 @@ REPO = Path(__file__).resolve().parents[2]
 NIGHT = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-def on_bluesky(document: dict) -> dict:
-    """The example organisation with each X handle moved to Bluesky (acmehelp.bsky.social)."""
+# The example organisation's X handles moved to another platform: AcmeHelp becomes
+# acmehelp.bsky.social on Bluesky, @acmehelp@acme.social on Mastodon.
+MOVED = {
+    "bluesky": lambda handle: f"{handle.lower()}.bsky.social",
+    "mastodon": lambda handle: f"@{handle.lower()}@acme.social",
+}
 
+
+def moved_to(document: dict, platform: str) -> dict:
     def handles(accounts: dict) -> dict:
-        return {"bluesky": [f"{handle.lower()}.bsky.social" for handle in accounts["x"]]}
+        return {platform: [MOVED[platform](handle) for handle in accounts["x"]]}
 
     for department in document["departments"]:
         department["accounts"] = handles(department["accounts"])
     document["ignore_accounts"] = handles(document["ignore_accounts"])
-    document["sources"] = {"bluesky": "simulated"}
+    document["sources"] = {platform: "simulated"}
     return document
 
 
 def settings_for(tmp_path: Path, platform: str = "x", **simulation) -> Settings:
     document = yaml.safe_load((REPO / "config" / "acme.yaml").read_text())
     document["simulation"] = {**document["simulation"], **simulation}
-    if platform == "bluesky":
-        document = on_bluesky(document)
+    if platform != "x":
+        document = moved_to(document, platform)
     config = tmp_path / "org.yaml"
     config.write_text(yaml.safe_dump(document))
     return Settings.resolve(config, tmp_path / "siloscope.duckdb", str(tmp_path / "landing"))
 
 
-@pytest.mark.parametrize("platform", ["x", "bluesky"])
+@pytest.mark.parametrize("platform", ["x", "bluesky", "mastodon"])
 @pytest.mark.parametrize(
     ("simulation", "verdict", "glue"),
     [

@@ -1,0 +1,50 @@
+"""What the Bluesky and Mastodon renderings of the simulated world share: the org's
+handles on that platform standing where the generator reads X's, reply links, and finding
+a post's whole conversation again."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+from siloscope.config import OrgConfig
+
+from .generator import SimulatedWorld
+from .posts import SEQUENCE_BITS, X_EPOCH_MS, Conversation, Post
+
+
+def as_x_config(config: OrgConfig, platform: str) -> OrgConfig:
+    """The config with each department's `platform` accounts where the generator reads X's:
+    the same planted structure, on that platform's handles."""
+    document = config.model_dump()
+    for department in document["departments"]:
+        department["accounts"] = {"x": department["accounts"][platform]}
+    document["ignore_accounts"] = {"x": document["ignore_accounts"][platform]}
+    return OrgConfig.model_validate(document)
+
+
+def parent_id(post: Post) -> str | None:
+    for reference in post.get("referenced_tweets") or ():
+        if reference["type"] == "replied_to":
+            return str(reference["id"])
+    return None
+
+
+def encode(body: Any) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class Conversations:
+    """A post's conversation, generated again from the day its root was posted (cached)."""
+
+    def __init__(self, world: SimulatedWorld):
+        self.world = world
+        self._days: dict[date, dict[str, Conversation]] = {}
+
+    def of(self, root_id: str) -> Conversation:
+        root_ms = (int(root_id) >> SEQUENCE_BITS) + X_EPOCH_MS
+        day = datetime.fromtimestamp(root_ms / 1000, tz=UTC).date()
+        if day not in self._days:
+            self._days[day] = {c[0]["id"]: c for c in self.world.conversations(day)}
+        return self._days[day][root_id]
