@@ -70,7 +70,14 @@ $(REDIS_SERVER):
 	$(SUDO) apt-get update -q
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server
 
-test-scale: $(VENV)/.installed $(REDIS_SERVER)
+# Debian's PostgreSQL 15 server binaries come with these machines; a machine without them
+# gets them the same way (the test runs a private cluster, never the packaged one).
+PG_CTL := /usr/lib/postgresql/15/bin/pg_ctl
+$(PG_CTL):
+	$(SUDO) apt-get update -q
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql-15
+
+test-scale: $(VENV)/.installed $(REDIS_SERVER) $(PG_CTL)
 	$(VENV)/bin/pytest -m scale tests/integration/test_celery_workers.py
 
 lint: $(VENV)/.installed
