@@ -17,12 +17,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from ingest.landing import LandingZone, Manifest
-from ingest.simulated import PAGE_SIZE, SimulatedWorld
-from ingest.simulated.generator import generate_world_posts
 
-# The simulated source's own page encoder: the bench lands exactly the bytes the source
-# would serve, not a look-alike.
-from ingest.simulated.x_api import _page_body, _page_users
+# page_of is the simulated source's own page encoder: the bench lands exactly the bytes
+# the source would serve, not a look-alike.
+from ingest.simulated import PAGE_SIZE, SimulatedWorld, page_of
+from ingest.simulated.generator import generate_world_posts
 from siloscope.config import OrgConfig, load_config
 
 BENCH_ACCOUNT = "AcmeHelp"
@@ -79,7 +78,7 @@ def write_config(document: dict, path: Path) -> Path:
 def land_day(config_path: str, root: str, day: date) -> tuple[int, list[str]]:
     """Land one day's posts as one complete run; returns (messages, page files)."""
     config = load_config(config_path)
-    world = SimulatedWorld(config)
+    world = SimulatedWorld(config.for_simulation())
     landing = LandingZone(root)
     until = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
     run_dir = landing.run_dir("x", BENCH_ACCOUNT, until)
@@ -97,7 +96,7 @@ def land_day(config_path: str, root: str, day: date) -> tuple[int, list[str]]:
     )
     for number, start in enumerate(range(0, len(posts), PAGE_SIZE), start=1):
         page_posts = posts[start : start + PAGE_SIZE]
-        body = _page_body(page_posts, _page_users(world, page_posts), None)
+        body = page_of(world, page_posts)
         manifest.pages.append(landing.write_page(run_dir, number, ENDPOINT, body))
     manifest.requests = len(manifest.pages)
     manifest.complete = True

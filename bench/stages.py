@@ -111,7 +111,7 @@ def build(args: dict[str, Any]) -> dict[str, Any]:
     config = load_config(args["config"])
     started = time.perf_counter()
     con = duckdb.connect(args["db"])
-    report = build_models(con, config, BuildWindow.everything())
+    report = build_models(con, config.for_models(), BuildWindow.everything())
     con.close()
     seconds = time.perf_counter() - started
     with duckdb.connect(args["db"], read_only=True) as con:

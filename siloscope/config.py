@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+if TYPE_CHECKING:
+    from ingest.simulated.organization import SimulatedOrganization
+    from transforms.organization import Organization
 
 PLATFORMS = ("x", "reddit", "bluesky", "mastodon")
 Platform = Literal["x", "reddit", "bluesky", "mastodon"]
@@ -246,6 +250,33 @@ class OrgConfig(_Strict):
 
     def department_names(self) -> list[str]:
         return [d.name for d in self.departments]
+
+    def for_models(self) -> Organization:
+        """What the SQL models and the quality suites know of the organisation."""
+        from transforms.organization import Organization
+
+        return Organization(
+            departments=tuple(self.department_names()),
+            accounts=tuple(self.org_accounts()),
+            ignored_accounts=tuple(self.ignored_accounts()),
+            glue_threshold=self.thresholds.glue_threshold,
+            silo_threshold=self.thresholds.silo_threshold,
+            min_conversations=self.thresholds.min_conversations,
+        )
+
+    def for_simulation(self, platform: str = "x") -> SimulatedOrganization:
+        """What a simulated source plants, and for whom: the accounts on `platform`."""
+        from ingest.simulated.organization import SimulatedOrganization
+
+        return SimulatedOrganization(
+            name=self.organization,
+            departments=tuple((d.name, tuple(d.accounts.on(platform))) for d in self.departments),
+            ignored_accounts=tuple(self.ignore_accounts.on(platform)),
+            structure=self.simulation.structure,
+            glue_department=self.simulation.glue_department,
+            seed=self.simulation.seed,
+            conversations_per_day=self.simulation.conversations_per_day,
+        )
 
 
 def _describe(error: ValidationError, path: Path) -> str:

@@ -140,7 +140,7 @@ def make_source(
                 f"the simulated source serves X, Bluesky and Mastodon pages only; set "
                 f"sources.{target.platform}: api"
             )
-        return simulated[target.platform](config)
+        return simulated[target.platform](config.for_simulation(target.platform))
     if live_source is None:
         raise ValueError(f"no live source for {target.platform} on this path")
     return live_source(target.platform, config)
@@ -207,7 +207,7 @@ def validate(
     from transforms.quality import ValidationFailed
     from transforms.quality.run import validate_database
 
-    report = validate_database(settings.db_path, config, run_id, night)
+    report = validate_database(settings.db_path, config.for_models(), run_id, night)
     if report.critical_failures:
         raise ValidationFailed(report)
     log.info(report.describe())
@@ -234,7 +234,7 @@ def build(
         ensure_schema(con)  # a build on an empty database still yields empty marts
         build_models(
             con,
-            config,
+            config.for_models(),
             window,
             full_refresh=full_refresh,
             memory_limit=settings.build_memory_limit,

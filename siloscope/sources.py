@@ -208,6 +208,8 @@ def env_reddit_credentials(account: str | None) -> RedditCredentials:
         username=os.environ[names["USERNAME"]],
         password=os.environ[names["PASSWORD"]],
         user_agent=os.environ.get("SILOSCOPE_REDDIT_USER_AGENT") or None,
+        origin="the environment",
+        set_in={name.lower(): variable for name, variable in names.items()},
     )
 
 
@@ -236,20 +238,25 @@ def airflow_reddit_credentials(account: str | None) -> RedditCredentials:
         "username": extra.get("username"),
         "password": extra.get("password"),
     }
+    where = {
+        "client_id": "login",
+        "client_secret": "password",
+        "username": "extra.username",
+        "password": "extra.password",
+    }
     missing = [name for name, value in fields.items() if not value]
     if missing:
-        where = {
-            "client_id": "login",
-            "client_secret": "password",
-            "username": "extra.username",
-            "password": "extra.password",
-        }
         raise MissingCredential(
             f"Airflow Connection {connection.conn_id}: Reddit "
             + ", ".join(f"{name} (the {where[name]} field)" for name in missing)
             + " missing"
         )
-    return RedditCredentials(**fields, user_agent=extra.get("user_agent") or None)
+    return RedditCredentials(
+        **fields,
+        user_agent=extra.get("user_agent") or None,
+        origin=f"Airflow Connection {connection.conn_id}",
+        set_in=where,
+    )
 
 
 def _optional_connection(conn_id: str):

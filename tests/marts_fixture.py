@@ -82,7 +82,7 @@ def build_database(
     with duckdb.connect(str(path)) as con:
         write_unioned_messages(con, rows)
         for window in windows or [BuildWindow.everything()]:
-            build_models(con, config, window, given=(UNIONED_MESSAGES,))
+            build_models(con, config.for_models(), window, given=(UNIONED_MESSAGES,))
     return path
 
 

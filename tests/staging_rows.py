@@ -90,7 +90,9 @@ def build(messages, departments, *, window=None, con=None, **config):
             **config,
         }
     )
-    build_models(con, org, window or BuildWindow.everything(), given=(UNIONED_MESSAGES,))
+    build_models(
+        con, org.for_models(), window or BuildWindow.everything(), given=(UNIONED_MESSAGES,)
+    )
     return con
 
 

@@ -40,10 +40,10 @@ from graphlib import TopologicalSorter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from transforms.organization import Organization
+
 if TYPE_CHECKING:
     import duckdb
-
-    from siloscope.config import OrgConfig
 
 MODELS_DIR = Path(__file__).parent / "models"
 MODEL_SCHEMAS = ("staging", "intermediate", "marts")
@@ -158,34 +158,33 @@ def _not_to_build(models: list[Model], given: Collection[str]) -> set[str]:
 
 
 def write_config_tables(
-    con: duckdb.DuckDBPyConnection, config: OrgConfig, window: BuildWindow
+    con: duckdb.DuckDBPyConnection, organization: Organization, window: BuildWindow
 ) -> None:
-    """The config and the window as tables, so SQL models can join them."""
+    """The organisation and the window as tables, so SQL models can join them."""
     con.execute("create schema if not exists config")
     con.execute("create or replace table config.departments (department varchar, position integer)")
     con.executemany(
         "insert into config.departments values (?, ?)",
-        [(name, i) for i, name in enumerate(config.department_names())],
+        [(name, i) for i, name in enumerate(organization.departments)],
     )
     con.execute(
         "create or replace table config.org_accounts "
         "(platform varchar, account varchar, department varchar)"
     )
-    if config.org_accounts():
-        con.executemany("insert into config.org_accounts values (?, ?, ?)", config.org_accounts())
+    if organization.accounts:
+        con.executemany("insert into config.org_accounts values (?, ?, ?)", organization.accounts)
     con.execute(
         "create or replace table config.ignored_accounts (platform varchar, account varchar)"
     )
-    if config.ignored_accounts():
+    if organization.ignored_accounts:
         con.executemany(
-            "insert into config.ignored_accounts values (?, ?)", config.ignored_accounts()
+            "insert into config.ignored_accounts values (?, ?)", organization.ignored_accounts
         )
-    thresholds = config.thresholds
     con.execute(
         "create or replace table config.thresholds as select "
         "?::double as glue_threshold, ?::double as silo_threshold, "
         "?::integer as min_conversations",
-        [thresholds.glue_threshold, thresholds.silo_threshold, thresholds.min_conversations],
+        [organization.glue_threshold, organization.silo_threshold, organization.min_conversations],
     )
     con.execute(
         "create or replace table config.build_window as select "
@@ -295,7 +294,7 @@ def _check_memory_limit(memory_limit: str) -> str:
 
 def build_models(
     con: duckdb.DuckDBPyConnection,
-    config: OrgConfig,
+    organization: Organization,
     window: BuildWindow,
     models_dir: Path = MODELS_DIR,
     given: Collection[str] = (),
@@ -322,7 +321,7 @@ def build_models(
     try:
         for schema in MODEL_SCHEMAS:
             con.execute(f"create schema if not exists {schema}")
-        write_config_tables(con, config, window)
+        write_config_tables(con, organization, window)
         for model in models:
             started = time.perf_counter()
             for statement in (*_DEFAULT_COMPRESSION, _COMPRESSION[model.schema]):

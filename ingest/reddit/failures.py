@@ -16,6 +16,7 @@ from ingest.reddit.errors import (
     RedditRequestError,
     RedditUnavailableError,
 )
+from ingest.reddit.http import RedditCredentials
 
 
 class Failures:
@@ -31,13 +32,13 @@ class Failures:
         route: str,
         secrets: Iterable[str],
         target: object,
-        username: str,
+        credentials: RedditCredentials,
     ):
         self.endpoint = endpoint
         self.route = route
         self.secrets = secrets
         self.target = target
-        self.username = username
+        self.credentials = credentials
 
     def __enter__(self) -> None:
         return None
@@ -66,9 +67,8 @@ class Failures:
         if isinstance(exc, prawcore.OAuthException):
             return RedditAuthError(
                 message(
-                    f"Reddit refused the login of u/{self.username} ({exc.error}); "
-                    "check the username and password in Airflow Connection reddit_default "
-                    "or SILOSCOPE_REDDIT_USERNAME / SILOSCOPE_REDDIT_PASSWORD (values redacted)"
+                    f"Reddit refused the login of u/{self.credentials.username} ({exc.error}); "
+                    + self.credentials.check("username and password", "username", "password")
                 ),
                 endpoint=endpoint,
             )
@@ -80,9 +80,10 @@ class Failures:
                 return RedditAuthError(
                     message(
                         f"the app's client id and secret were refused (HTTP {status} from the "
-                        "token endpoint); check Airflow Connection reddit_default or "
-                        "SILOSCOPE_REDDIT_CLIENT_ID / SILOSCOPE_REDDIT_CLIENT_SECRET "
-                        "(values redacted)"
+                        "token endpoint); "
+                        + self.credentials.check(
+                            "app's client id and secret", "client_id", "client_secret"
+                        )
                     ),
                     endpoint=endpoint,
                     status=status,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -49,6 +49,10 @@ class RedditCredentials:
     username: str
     password: str = field(repr=False)
     user_agent: str | None = None
+    # Where the values were set, so a refusal says what to fix; the app fills these in:
+    # `origin` names the place (a Connection, the environment), `set_in` each field's spot.
+    origin: str = "the credentials given to the Reddit source"
+    set_in: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         missing = [
@@ -63,6 +67,13 @@ class RedditCredentials:
     def secrets(self) -> tuple[str, ...]:
         """What must never be shown. The username is public (it is the account's name)."""
         return (self.client_id, self.client_secret, self.password)
+
+    def check(self, what: str, *fields: str) -> str:
+        """What to fix after a refusal, naming where the values are set, never a value."""
+        places = ", ".join(self.set_in[name] for name in fields if name in self.set_in)
+        return (
+            f"check the {what} in {self.origin} ({places + '; ' if places else ''}values redacted)"
+        )
 
     def agent(self, version: str) -> str:
         # Reddit asks for "<platform>:<app id>:<version> (by u/<username>)".

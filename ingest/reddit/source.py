@@ -410,7 +410,7 @@ class _Run:
             ROUTES.get(endpoint, endpoint),
             self.session.secrets,
             self.target,
-            self.credentials.username,
+            self.credentials,
         )
 
 

@@ -6,16 +6,20 @@ X API v2 response pages, so nothing after extract can tell them from the live AP
 
 Public surface:
 
-- `SimulatedXSource(config)`: an `ingest.pages.PageSource` for platform "x"; its
+- `SimulatedOrganization`: what the simulator is given (plain values: the org's name, its
+  departments' X handles, an ignored bot, the structure to plant, the seed); the app
+  builds it from the config (`OrgConfig.for_simulation()`).
+- `SimulatedXSource(organization)`: an `ingest.pages.PageSource` for platform "x"; its
   `pages(request, result)` streams the pages of the endpoints "mentions", "tweets" and
   "threads" (see `ENDPOINTS`) for one configured handle.
-- `generate_posts(config, start_day, end_day)`: every post (an X API v2 post object) of
+- `generate_posts(organization, start_day, end_day)`: every post (an X API v2 post object) of
   the conversations that start from `start_day` to `end_day`, both included, oldest first.
 - `user_id_for_handle(handle)`: the simulated user id of an org or ignored account.
-- `SimulatedWorld(config)`: the generator itself, for repeated use (`conversations(day)`,
-  `department_of(user_id)`, `population.user(user_id)`).
+- `SimulatedWorld(organization)`: the generator itself, for repeated use
+  (`conversations(day)`, `department_of(user_id)`, `population.user(user_id)`).
+- `page_of(world, posts)`: one X API v2 page of `posts`, with their users (for benchmarks).
 
-The planted structure is `config.simulation.structure` ("siloed", "glued", "networked"),
+The planted structure is `organization.structure` ("siloed", "glued", "networked"),
 `conversations_per_day` customer conversations a day; see README.md in this folder.
 """
 
@@ -26,22 +30,23 @@ from datetime import date
 from typing import Any
 
 from ingest.pages import ExtractRequest, ExtractResult, ResponsePage
-from siloscope.config import OrgConfig
 
 from .bluesky_xrpc import serve_bluesky_pages
 from .generator import SimulatedWorld, generate_world_posts
 from .mastodon_api import serve_mastodon_pages
-from .open_networks import as_x_config
+from .organization import SimulatedOrganization
 from .population import user_id_for_handle
-from .x_api import ENDPOINTS, PAGE_SIZE, serve_pages
+from .x_api import ENDPOINTS, PAGE_SIZE, page_of, serve_pages
 
 __all__ = [
     "ENDPOINTS",
     "PAGE_SIZE",
     "SimulatedBlueskySource",
     "SimulatedMastodonSource",
+    "SimulatedOrganization",
     "SimulatedWorld",
     "SimulatedXSource",
+    "page_of",
     "generate_posts",
     "user_id_for_handle",
 ]
@@ -57,8 +62,8 @@ class SimulatedXSource:
 
     platform = "x"
 
-    def __init__(self, config: OrgConfig) -> None:
-        self.world = SimulatedWorld(config)
+    def __init__(self, organization: SimulatedOrganization) -> None:
+        self.world = SimulatedWorld(organization)
 
     def pages(self, request: ExtractRequest, result: ExtractResult) -> Iterator[ResponsePage]:
         """Pages of "mentions", then "tweets", then "threads" for `request.account`.
@@ -75,12 +80,13 @@ class SimulatedXSource:
 
 class SimulatedBlueskySource:
     """Serves the simulated world as Bluesky XRPC answers (bluesky_xrpc.py): the same
-    planted structure, with the departments' Bluesky handles in place of their X ones."""
+    planted structure, for an organisation given with its Bluesky handles
+    (`OrgConfig.for_simulation("bluesky")`)."""
 
     platform = "bluesky"
 
-    def __init__(self, config: OrgConfig) -> None:
-        self.world = SimulatedWorld(as_x_config(config, "bluesky"))
+    def __init__(self, organization: SimulatedOrganization) -> None:
+        self.world = SimulatedWorld(organization)
 
     def pages(self, request: ExtractRequest, result: ExtractResult) -> Iterator[ResponsePage]:
         """Pages of "identity", "mentions", "posts", then "threads" for `request.account`."""
@@ -89,22 +95,25 @@ class SimulatedBlueskySource:
 
 class SimulatedMastodonSource:
     """Serves the simulated world as Mastodon API answers (mastodon_api.py): the same
-    planted structure, with the departments' Mastodon addresses in place of their X ones."""
+    planted structure, for an organisation given with its Mastodon addresses
+    (`OrgConfig.for_simulation("mastodon")`)."""
 
     platform = "mastodon"
 
-    def __init__(self, config: OrgConfig) -> None:
-        self.world = SimulatedWorld(as_x_config(config, "mastodon"))
+    def __init__(self, organization: SimulatedOrganization) -> None:
+        self.world = SimulatedWorld(organization)
 
     def pages(self, request: ExtractRequest, result: ExtractResult) -> Iterator[ResponsePage]:
         """Pages of "mentions", "statuses", then "threads" for `request.account`."""
         return serve_mastodon_pages(self.world, request, result)
 
 
-def generate_posts(config: OrgConfig, start_day: date, end_day: date) -> list[dict[str, Any]]:
+def generate_posts(
+    organization: SimulatedOrganization, start_day: date, end_day: date
+) -> list[dict[str, Any]]:
     """All posts of the conversations that start on start_day .. end_day (inclusive, UTC).
 
     Replies may fall up to 3 days after end_day. Posts are X API v2 post objects (the
     dicts the pages carry), sorted oldest first (by id, which follows created_at).
     """
-    return generate_world_posts(SimulatedWorld(config), start_day, end_day)
+    return generate_world_posts(SimulatedWorld(organization), start_day, end_day)

@@ -235,8 +235,7 @@ def serve_bluesky_pages(
     account = world.population.account(request.account)
     if account is None:
         raise ValueError(
-            f"{request.account!r} is not a configured Bluesky account of "
-            f"{world.config.organization}"
+            f"{request.account!r} is not a configured Bluesky account of {world.organization.name}"
         )
     return SimulatedBlueskyApi(world, request, result).pages(account.user.id)
 

@@ -20,11 +20,10 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from operator import itemgetter
 
-from siloscope.config import OrgConfig
-
 from . import texts
 from .conversations import lone_broadcast, mention_conversation, org_started_conversation
 from .draws import DayDraws
+from .organization import SimulatedOrganization
 from .population import Population, stable_key
 from .posts import DAY_SECONDS, MAX_THREAD_SECONDS, Conversation, Post, PostWriter
 from .structure import StructurePlan
@@ -38,20 +37,19 @@ LONE_BROADCAST_SHARE = 0.2
 class SimulatedWorld:
     """Everything about one configured organisation that does not change from day to day."""
 
-    def __init__(self, config: OrgConfig) -> None:
-        simulation = config.simulation
-        self.config = config
-        self.population = Population(config)
+    def __init__(self, organization: SimulatedOrganization) -> None:
+        self.organization = organization
+        self.population = Population(organization)
         departments = self.population.departments
         self.plan = StructurePlan(
-            simulation.structure,
+            organization.structure,
             departments,
-            simulation.glue_department,
-            simulation.seed,
-            config.organization,
+            organization.glue_department,
+            organization.seed,
+            organization.name,
         )
-        self.per_day = simulation.conversations_per_day
-        self._seed_parts = (simulation.seed, config.organization, simulation.structure)
+        self.per_day = organization.conversations_per_day
+        self._seed_parts = (organization.seed, organization.name, organization.structure)
         self.profiles = {
             name: texts.department_profile(
                 name, [a.user.username for a in self.population.accounts[name]]

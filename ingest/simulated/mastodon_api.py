@@ -178,7 +178,6 @@ def serve_mastodon_pages(
     account = world.population.account(request.account)
     if account is None:
         raise ValueError(
-            f"{request.account!r} is not a configured Mastodon account of "
-            f"{world.config.organization}"
+            f"{request.account!r} is not a configured Mastodon account of {world.organization.name}"
         )
     return SimulatedMastodonApi(world, request, result).pages(account.user.id)

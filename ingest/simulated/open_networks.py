@@ -1,6 +1,6 @@
-"""What the Bluesky and Mastodon renderings of the simulated world share: the org's
-handles on that platform standing where the generator reads X's, reply links, and finding
-a post's whole conversation again."""
+"""What the Bluesky and Mastodon renderings of the simulated world share: reply links, and
+finding a post's whole conversation again. (The org's handles on that platform stand where
+the generator reads X's: the app gives them, `OrgConfig.for_simulation(platform)`.)"""
 
 from __future__ import annotations
 
@@ -8,20 +8,8 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
-from siloscope.config import OrgConfig
-
 from .generator import SimulatedWorld
 from .posts import SEQUENCE_BITS, X_EPOCH_MS, Conversation, Post
-
-
-def as_x_config(config: OrgConfig, platform: str) -> OrgConfig:
-    """The config with each department's `platform` accounts where the generator reads X's:
-    the same planted structure, on that platform's handles."""
-    document = config.model_dump()
-    for department in document["departments"]:
-        department["accounts"] = {"x": department["accounts"][platform]}
-    document["ignore_accounts"] = {"x": document["ignore_accounts"][platform]}
-    return OrgConfig.model_validate(document)
 
 
 def parent_id(post: Post) -> str | None:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from siloscope.config import OrgConfig, normalize_handle
+from .organization import SimulatedOrganization
 
 _MASK64 = (1 << 64) - 1
 _HANDLE_PREFIX = re.compile(r"^(?:@|/?u/)", re.IGNORECASE)
@@ -52,6 +52,11 @@ def mix64(value: int) -> int:
 def display_handle(handle: str) -> str:
     """The handle as configured, without a leading `@`, `u/` or `/u/` (case kept)."""
     return _HANDLE_PREFIX.sub("", handle.strip())
+
+
+def normalize_handle(handle: str) -> str:
+    """Handles compare case-insensitively, without a leading `@`, `u/` or `/u/`."""
+    return display_handle(handle).lower()
 
 
 def user_id_for_handle(handle: str) -> str:
@@ -149,44 +154,43 @@ _NAME_PATTERNS: tuple[Callable[[str, str, str], str], ...] = (
 class Population:
     """The accounts of one simulated organisation: org handles, bot, customer pool."""
 
-    def __init__(self, config: OrgConfig) -> None:
-        self.organization = config.organization
-        self.seed = config.simulation.seed
+    def __init__(self, organization: SimulatedOrganization) -> None:
+        self.organization = organization.name
+        self.seed = organization.seed
         self.departments: list[str] = []
         self.accounts: dict[str, list[OrgAccount]] = {}
         self._by_id: dict[str, XUser] = {}
         self._by_handle: dict[str, OrgAccount] = {}
         reserved: set[str] = set()
-        for department in config.departments:
-            handles = department.accounts.x
+        for department, handles in organization.departments:
             if not handles:
                 continue
-            self.departments.append(department.name)
+            self.departments.append(department)
             accounts = []
             for handle in handles:
                 user = XUser(
                     id=user_id_for_handle(handle),
-                    name=_account_display_name(config.organization, handle, department.name),
+                    name=_account_display_name(organization.name, handle, department),
                     username=display_handle(handle),
                 )
-                account = OrgAccount(user=user, department=department.name)
+                account = OrgAccount(user=user, department=department)
                 self._register(user)
                 self._by_handle[normalize_handle(handle)] = account
                 accounts.append(account)
                 reserved.add(normalize_handle(handle))
-            self.accounts[department.name] = accounts
+            self.accounts[department] = accounts
         self.bot: XUser | None = None
-        if config.ignore_accounts.x:
-            handle = config.ignore_accounts.x[0]
+        if organization.ignored_accounts:
+            handle = organization.ignored_accounts[0]
             self.bot = XUser(
                 id=user_id_for_handle(handle),
-                name=_account_display_name(config.organization, handle, "Status"),
+                name=_account_display_name(organization.name, handle, "Status"),
                 username=display_handle(handle),
             )
             self._register(self.bot)
             reserved.add(normalize_handle(handle))
         self._reserved_usernames = frozenset(reserved)
-        self.pool_size = max(50, 8 * config.simulation.conversations_per_day)
+        self.pool_size = max(50, 8 * organization.conversations_per_day)
         pool_key = stable_key("customers", self.seed, self.organization)
         self._customer_key = pool_key
         self._old_xor = mix64(pool_key ^ 1) & ((1 << _OLD_ID_BITS) - 1)

@@ -171,6 +171,11 @@ def _page_body(posts: list[Post], users: list[dict[str, str]], next_token: str |
     return _encode({"data": posts, "includes": {"users": users}, "meta": meta})
 
 
+def page_of(world: SimulatedWorld, posts: list[Post]) -> bytes:
+    """One X API v2 page of `posts` (newest first) with their users, and no next page."""
+    return _page_body(posts, _page_users(world, posts), None)
+
+
 def _endpoint_pages(
     world: SimulatedWorld,
     account: OrgAccount,
@@ -221,7 +226,7 @@ def serve_pages(
         configured = [a.user.username for accs in world.population.accounts.values() for a in accs]
         raise ValueError(
             f"{request.account!r} is not a configured X account of "
-            f"{world.config.organization} (configured: {configured})"
+            f"{world.organization.name} (configured: {configured})"
         )
 
     def pages() -> Iterator[ResponsePage]:

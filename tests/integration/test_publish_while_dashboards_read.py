@@ -112,7 +112,7 @@ def test_readers_see_the_old_or_the_new_copy_never_an_error_or_a_mix(tmp_path):
                 with duckdb.connect(str(old)) as con:
                     build_models(
                         con,
-                        org_config(),
+                        org_config().for_models(),
                         BuildWindow.everything(),
                         given=(UNIONED_MESSAGES,),
                     )

@@ -510,6 +510,27 @@ def test_a_wrong_client_secret_fails_naming_the_setting_not_the_value(now, caplo
     assert not [secret for secret in SECRETS if secret in said]
 
 
+def test_a_refusal_says_where_the_app_set_the_credentials(now):
+    where = {"client_id": "login", "client_secret": "password", "password": "extra.password"}
+    creds = RedditCredentials(
+        CLIENT_ID,
+        CLIENT_SECRET,
+        "AcmeSupport",
+        PASSWORD,
+        origin="Airflow Connection reddit_default",
+        set_in=where | {"username": "extra.username"},
+    )
+    with FakeRedditApi(client_id=CLIENT_ID, client_secret="the-right-one") as api:
+        api.account("AcmeSupport", password=PASSWORD)
+        pages, result, failure = run(make_source(api, creds), make_request(now))
+
+    assert isinstance(failure, RedditAuthError) and not failure.retryable
+    assert str(failure).endswith(
+        "check the app's client id and secret in Airflow Connection reddit_default "
+        "(login, password; values redacted)"
+    )
+
+
 def test_a_wrong_password_fails_naming_the_login_not_the_password(api, now, caplog):
     caplog.set_level(logging.DEBUG)
     seed_support(api, now, customers=1)

@@ -433,6 +433,20 @@ def test_wrong_token_fails_fast_naming_the_credential_not_revealing_it(now, capl
     assert "Bearer ***" in caplog.text  # tweepy's request log was redacted, not silenced
 
 
+def test_a_refused_token_says_where_the_app_set_it(now):
+    with FakeXApi(token="the-right-one") as api:
+        api.user("acme")
+        source = make_source(api, token_hint="the password of Airflow Connection x_default")
+        pages, result, failure = run(source, make_request(now))
+
+    assert isinstance(failure, XAuthError) and not failure.retryable
+    assert str(failure) == (
+        "X user lookup (GET /2/users/by/username/:username) for @acme: the X bearer token was "
+        "refused (HTTP 401: Unauthorized); check the token in the password of Airflow "
+        "Connection x_default (value redacted)"
+    )
+
+
 def test_forbidden_on_an_endpoint_names_it(api, now, caplog):
     caplog.set_level(logging.DEBUG)
     seed_customer_care(api, now, mentions=5, replies=1)

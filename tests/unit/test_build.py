@@ -48,12 +48,12 @@ RENAME_USER_1 = (
 
 def test_a_build_stages_only_the_rows_loaded_since_the_last_one(con, landing):
     land_and_load(con, landing, REQUEST, user("1", "ann"), user("2", "bob"))
-    build_models(con, CONFIG, EVERYTHING)
+    build_models(con, CONFIG.for_models(), EVERYTHING)
     # A staging row is computed once: after this, a rebuild of user 1 would read "renamed".
     con.execute(RENAME_USER_1)
     land_and_load(con, landing, NEXT_NIGHT, user("3", "cy"))
 
-    build_models(con, CONFIG, EVERYTHING)
+    build_models(con, CONFIG.for_models(), EVERYTHING)
 
     assert staged_users(con) == [("1", "ann", 1), ("2", "bob", 1), ("3", "cy", 2)]
     assert count(con, "intermediate.int_messages_unioned") == 3
@@ -61,22 +61,22 @@ def test_a_build_stages_only_the_rows_loaded_since_the_last_one(con, landing):
 
 def test_a_full_refresh_rebuilds_incremental_models_from_every_raw_row(con, landing):
     land_and_load(con, landing, REQUEST, user("1", "ann"), user("2", "bob"))
-    build_models(con, CONFIG, EVERYTHING)
+    build_models(con, CONFIG.for_models(), EVERYTHING)
     con.execute(RENAME_USER_1)
 
-    build_models(con, CONFIG, EVERYTHING, full_refresh=True)
+    build_models(con, CONFIG.for_models(), EVERYTHING, full_refresh=True)
 
     assert staged_users(con) == [("1", "renamed", 1), ("2", "bob", 1)]
 
 
 def test_an_incremental_model_whose_columns_changed_is_rebuilt_whole(con, landing):
     land_and_load(con, landing, REQUEST, user("1", "ann"), user("2", "bob"))
-    build_models(con, CONFIG, EVERYTHING)
+    build_models(con, CONFIG.for_models(), EVERYTHING)
     # as if the table came from an older version of the model, with one column fewer
     con.execute("alter table staging.stg_x__users drop column display_name")
     con.execute("delete from staging.stg_x__users where user_id = '2'")
 
-    build_models(con, CONFIG, EVERYTHING)
+    build_models(con, CONFIG.for_models(), EVERYTHING)
 
     assert [row[0] for row in staged_users(con)] == ["1", "2"]
     assert "display_name" in [c[0] for c in con.execute("from staging.stg_x__users").description]
@@ -86,7 +86,7 @@ def test_the_build_command_restages_everything_only_when_asked(tmp_path, landing
     db = tmp_path / "cli.duckdb"
     with duckdb.connect(str(db)) as con:
         land_and_load(con, landing, REQUEST, user("1", "ann"))
-        build_models(con, CONFIG, EVERYTHING)
+        build_models(con, CONFIG.for_models(), EVERYTHING)
         con.execute(RENAME_USER_1)
     command = ["build", "--config", "config/acme.yaml", "--db", str(db)]
 
@@ -102,11 +102,11 @@ def test_the_build_command_restages_everything_only_when_asked(tmp_path, landing
 def test_rows_loaded_before_load_ids_existed_are_built_once(con, landing):
     land_and_load(con, landing, REQUEST, user("1", "ann"))
     con.execute("update raw.x_users set load_id = null")  # a database from before load ids
-    build_models(con, CONFIG, EVERYTHING)
+    build_models(con, CONFIG.for_models(), EVERYTHING)
     land_and_load(con, landing, NEXT_NIGHT, user("2", "bob"))
 
-    build_models(con, CONFIG, EVERYTHING)
-    build_models(con, CONFIG, EVERYTHING)
+    build_models(con, CONFIG.for_models(), EVERYTHING)
+    build_models(con, CONFIG.for_models(), EVERYTHING)
 
     assert staged_users(con) == [("1", "ann", None), ("2", "bob", 2)]
 
@@ -119,7 +119,7 @@ def test_posts_loaded_before_raw_held_their_parsed_fields_are_parsed_once(con, l
         con.execute(f"alter table raw.x_posts drop column {column}")
 
     ensure_schema(con)
-    build_models(con, CONFIG, EVERYTHING)
+    build_models(con, CONFIG.for_models(), EVERYTHING)
 
     assert con.execute(
         "select message_id, author_id, created_at, text from staging.stg_x__posts"
@@ -131,7 +131,7 @@ def test_a_model_that_became_a_view_replaces_the_table_of_its_name(con, landing)
     con.execute("create schema intermediate")
     con.execute("create table intermediate.int_messages_unioned as select 1 as stale")
 
-    build_models(con, CONFIG, EVERYTHING)
+    build_models(con, CONFIG.for_models(), EVERYTHING)
 
     kind = con.execute(
         "select table_type from information_schema.tables where table_name = 'int_messages_unioned'"
@@ -144,11 +144,11 @@ def test_the_window_is_set_as_constants_for_the_models_to_filter_on(con, landing
     window = BuildWindow(datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 2, tzinfo=UTC))
     land_and_load(con, landing, REQUEST, user("1", "ann"))
 
-    build_models(con, CONFIG, window)
+    build_models(con, CONFIG.for_models(), window)
     bounded = con.execute(
         "select getvariable('build_window_start'), getvariable('build_window_end')"
     ).fetchone()
-    build_models(con, CONFIG, EVERYTHING)
+    build_models(con, CONFIG.for_models(), EVERYTHING)
     unbounded = con.execute(
         "select getvariable('build_window_start') < timestamptz '0001-01-01', "
         "getvariable('build_window_end') > timestamptz '9999-01-01'"
@@ -165,7 +165,7 @@ def test_an_incremental_model_without_load_id_is_refused(con, tmp_path):
         "-- materialized: incremental\nselect 1 as thing\n"
     )
     with pytest.raises(ValueError, match="stg_things.sql: an incremental model must select"):
-        build_models(con, CONFIG, EVERYTHING, models_dir=models)
+        build_models(con, CONFIG.for_models(), EVERYTHING, models_dir=models)
 
 
 def test_an_unknown_materialization_is_named_when_models_are_discovered(tmp_path):
@@ -224,7 +224,7 @@ def test_a_given_model_and_what_only_feeds_it_are_not_built(con, tmp_path):
     con.execute("create table intermediate.int_given as select 40 as x")
 
     report = build_models(
-        con, CONFIG, EVERYTHING, models_dir=models, given=["intermediate.int_given"]
+        con, CONFIG.for_models(), EVERYTHING, models_dir=models, given=["intermediate.int_given"]
     )
 
     assert set(report.seconds_per_model) == {"staging.stg_feeds_both", "marts.reads_both"}
@@ -233,7 +233,7 @@ def test_a_given_model_and_what_only_feeds_it_are_not_built(con, tmp_path):
 
 def test_a_given_model_that_no_model_defines_is_refused(con):
     with pytest.raises(ValueError, match=r"given \['marts.nothing'\]: no model defines them"):
-        build_models(con, CONFIG, EVERYTHING, given=["marts.nothing"])
+        build_models(con, CONFIG.for_models(), EVERYTHING, given=["marts.nothing"])
 
 
 def test_the_build_memory_limit_comes_from_the_environment_and_is_checked(tmp_path, monkeypatch):
@@ -249,6 +249,6 @@ def test_the_build_memory_limit_comes_from_the_environment_and_is_checked(tmp_pa
     assert pipeline.build(settings, CONFIG, EVERYTHING)["verdict"] == "insufficient_data"
     # the limit holds for the build only; the caller's connection gets its own back
     with duckdb.connect(str(settings.db_path)) as con:
-        build_models(con, CONFIG, EVERYTHING, memory_limit="512MB")
+        build_models(con, CONFIG.for_models(), EVERYTHING, memory_limit="512MB")
         (limit,) = con.execute("select current_setting('memory_limit')").fetchone()
         assert limit != "488.2 MiB"

@@ -97,7 +97,7 @@ def test_the_data_docs_page_is_written_beside_the_database(clean_run):
 def test_every_expectation_says_whether_it_is_critical(clean_run):
     config, _ = clean_run
     now = datetime.now(UTC)
-    inputs = SuiteInputs.of(load_config(config), now, now, now)
+    inputs = SuiteInputs.of(load_config(config).for_models(), now, now, now)
     for suite in SUITES:
         for expectation in suite(inputs).expectations:
             assert "severity" in expectation.__fields_set__, (suite.__name__, expectation)

@@ -122,6 +122,20 @@ def test_an_account_uses_its_own_credentials_when_it_has_them(monkeypatch):
     assert env_reddit_credentials(None).username == "AcmeSupport"  # a subreddit search
 
 
+def test_credentials_from_the_environment_say_which_variables_to_fix(monkeypatch):
+    _set(monkeypatch, client_id="app", client_secret="s", username="AcmeSupport", password="p")
+    _set(monkeypatch, "__ACME_BRAND", client_id="app2", client_secret="s2", username="Acme-Brand")
+    _set(monkeypatch, "__ACME_BRAND", password="p2")
+
+    assert env_reddit_credentials("AcmeSupport").check("login", "username", "password") == (
+        "check the login in the environment "
+        "(SILOSCOPE_REDDIT_USERNAME, SILOSCOPE_REDDIT_PASSWORD; values redacted)"
+    )
+    assert env_reddit_credentials("Acme-Brand").check("app", "client_id") == (
+        "check the app in the environment (SILOSCOPE_REDDIT_CLIENT_ID__ACME_BRAND; values redacted)"
+    )
+
+
 def test_missing_credentials_name_the_variables_not_values(monkeypatch):
     for name in ("CLIENT_ID", "CLIENT_SECRET", "USERNAME", "PASSWORD"):
         monkeypatch.delenv(f"SILOSCOPE_REDDIT_{name}", raising=False)

@@ -284,7 +284,7 @@ def test_a_page_that_is_not_a_reddit_answer_is_rejected_whole(con, landing, page
 def test_staging_maps_reddit_into_the_platform_neutral_messages(con, landing):
     extract_to_landing(Pages(*GOOD_PAGES), REQUEST, landing, "run-1", "test")
     load_landing(con, landing)
-    build_models(con, CONFIG, BuildWindow.everything())
+    build_models(con, CONFIG.for_models(), BuildWindow.everything())
 
     rows = con.execute(
         "select message_id, conversation_id, parent_id, author_id, author_handle, text "

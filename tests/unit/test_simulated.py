@@ -147,27 +147,29 @@ def glued() -> OrgConfig:
 
 @pytest.fixture(scope="module")
 def glued_posts(glued: OrgConfig) -> list[dict[str, Any]]:
-    return generate_posts(glued, START, END)
+    return generate_posts(glued.for_simulation(), START, END)
 
 
 @pytest.fixture(scope="module")
 def busy_posts() -> list[dict[str, Any]]:
     """One day at 3,000 conversations: threads squeezed before midnight, shared seconds."""
-    return generate_posts(make_config("networked", conversations_per_day=3000), END, END)
+    return generate_posts(
+        make_config("networked", conversations_per_day=3000).for_simulation(), END, END
+    )
 
 
 # --- determinism
 
 
 def test_generation_is_deterministic(glued: OrgConfig, glued_posts: list[dict[str, Any]]) -> None:
-    again = generate_posts(glued, START, END)
+    again = generate_posts(glued.for_simulation(), START, END)
     assert json.dumps(again) == json.dumps(glued_posts)
 
 
 def test_a_day_is_the_same_alone_or_in_a_range(glued: OrgConfig) -> None:
     day = START + timedelta(days=3)
-    alone = generate_posts(glued, day, day)
-    in_range = generate_posts(glued, START, END)
+    alone = generate_posts(glued.for_simulation(), day, day)
+    in_range = generate_posts(glued.for_simulation(), START, END)
     own = {post["conversation_id"] for post in alone}
     assert [post for post in in_range if post["conversation_id"] in own] == alone
     roots_that_day = [
@@ -180,15 +182,15 @@ def test_a_day_is_the_same_alone_or_in_a_range(glued: OrgConfig) -> None:
 
 def test_pages_are_byte_identical_across_sources(glued: OrgConfig) -> None:
     request = request_for("AcmeHelp", START, END)
-    first, _ = collect(SimulatedXSource(glued), request)
-    second, _ = collect(SimulatedXSource(glued), request)
+    first, _ = collect(SimulatedXSource(glued.for_simulation()), request)
+    second, _ = collect(SimulatedXSource(glued.for_simulation()), request)
     assert [(p.endpoint, p.body) for p in first] == [(p.endpoint, p.body) for p in second]
 
 
 def test_seed_and_structure_change_the_conversations(glued: OrgConfig) -> None:
-    texts = [p["text"] for p in generate_posts(glued, START, START)]
+    texts = [p["text"] for p in generate_posts(glued.for_simulation(), START, START)]
     for other in (make_config("glued", seed=8), make_config("networked")):
-        assert [p["text"] for p in generate_posts(other, START, START)] != texts
+        assert [p["text"] for p in generate_posts(other.for_simulation(), START, START)] != texts
 
 
 # --- the posts themselves
@@ -290,7 +292,9 @@ def test_handoffs_mention_the_other_department_on_the_start_day(
 
 
 def test_pages_have_the_api_envelope(glued: OrgConfig) -> None:
-    pages, result = collect(SimulatedXSource(glued), request_for("AcmeHelp", START, END))
+    pages, result = collect(
+        SimulatedXSource(glued.for_simulation()), request_for("AcmeHelp", START, END)
+    )
     assert {p.endpoint for p in pages} == set(ENDPOINTS)
     assert result.requests == len(pages)
     assert result.ceilings == []
@@ -336,7 +340,9 @@ def test_endpoints_serve_exactly_the_accounts_posts_across_pages(
     account_id = user_id_for_handle("AcmeHelp")
     start, until = START + timedelta(days=3), END - timedelta(days=1)
     window = (start.isoformat(), until.isoformat())
-    pages, _ = collect(SimulatedXSource(glued), request_for("@acmehelp", start, until))
+    pages, _ = collect(
+        SimulatedXSource(glued.for_simulation()), request_for("@acmehelp", start, until)
+    )
 
     def in_window(post: dict[str, Any]) -> bool:
         return window[0] <= post["created_at"] < window[1]
@@ -364,7 +370,7 @@ def test_endpoints_serve_exactly_the_accounts_posts_across_pages(
 
 
 def test_since_id_and_until_filter_and_resume_without_gaps(glued: OrgConfig) -> None:
-    source = SimulatedXSource(glued)
+    source = SimulatedXSource(glued.for_simulation())
     middle = START + timedelta(days=10)
     first, first_result = collect(source, request_for("AcmeSales", START, middle))
     second, second_result = collect(
@@ -381,7 +387,7 @@ def test_since_id_and_until_filter_and_resume_without_gaps(glued: OrgConfig) -> 
 
 
 def test_nothing_new_is_one_empty_page_and_keeps_the_watermark(glued: OrgConfig) -> None:
-    source = SimulatedXSource(glued)
+    source = SimulatedXSource(glued.for_simulation())
     _, result = collect(source, request_for("AcmeLabs", START, END))
     pages, again = collect(source, request_for("AcmeLabs", START, END, **result.watermarks))
     assert [p.endpoint for p in pages] == list(ENDPOINTS)
@@ -392,7 +398,7 @@ def test_nothing_new_is_one_empty_page_and_keeps_the_watermark(glued: OrgConfig)
 
 
 def test_requests_for_other_platforms_or_accounts_are_refused(glued: OrgConfig) -> None:
-    source = SimulatedXSource(glued)
+    source = SimulatedXSource(glued.for_simulation())
     assert source.platform == "x"
     with pytest.raises(ValueError, match="not a configured X account"):
         source.pages(request_for("SomeoneElse", START, END), ExtractResult())
@@ -410,7 +416,9 @@ def test_requests_for_other_platforms_or_accounts_are_refused(glued: OrgConfig) 
 
 def cross_conversations(config: OrgConfig) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     engaged = [
-        c for c in conversations_of(generate_posts(config, START, END), config) if c["departments"]
+        c
+        for c in conversations_of(generate_posts(config.for_simulation(), START, END), config)
+        if c["departments"]
     ]
     return engaged, [c for c in engaged if len(c["departments"]) >= 2]
 
@@ -461,7 +469,9 @@ def test_networked_cross_conversations_share_departments_equally() -> None:
 @pytest.mark.parametrize("structure", ["siloed", "glued", "networked"])
 def test_the_metrics_verdict_finds_the_planted_structure(structure: str) -> None:
     config = make_config(structure)
-    posts = generate_posts(config, START - timedelta(days=3), START + timedelta(days=45))
+    posts = generate_posts(
+        config.for_simulation(), START - timedelta(days=3), START + timedelta(days=45)
+    )
     expected = (structure, "Customer Care" if structure == "glued" else None)
     for days in (7, 28):
         for offset in range(0, 45 - days + 1):
@@ -475,21 +485,21 @@ def test_the_metrics_verdict_finds_the_planted_structure(structure: str) -> None
 
 def test_glued_without_glue_department_is_refused() -> None:
     with pytest.raises(ValueError, match="glue_department"):
-        SimulatedXSource(make_config("glued", glue_department=None))
+        SimulatedXSource(make_config("glued", glue_department=None).for_simulation())
 
 
 def test_glued_needs_three_departments_on_x() -> None:
     two = {"Customer Care": "AcmeHelp", "Sales": "AcmeSales"}
     with pytest.raises(ValueError, match="at least 3 departments"):
-        SimulatedXSource(make_config("glued", departments=two))
+        SimulatedXSource(make_config("glued", departments=two).for_simulation())
 
 
 def test_networked_needs_five_departments_on_x() -> None:
     four = dict(list(DEPARTMENTS.items())[:4])
     with pytest.raises(ValueError, match="at least 5 departments"):
-        SimulatedXSource(make_config("networked", departments=four))
+        SimulatedXSource(make_config("networked", departments=four).for_simulation())
     with pytest.raises(ValueError, match="at least 5 departments"):
-        generate_posts(make_config("networked", departments=four), START, START)
+        generate_posts(make_config("networked", departments=four).for_simulation(), START, START)
 
 
 def test_departments_without_x_accounts_take_no_part() -> None:
@@ -503,6 +513,6 @@ def test_departments_without_x_accounts_take_no_part() -> None:
             "simulation": {"structure": "networked"},
         }
     )
-    world = SimulatedWorld(config)
+    world = SimulatedWorld(config.for_simulation())
     assert "Legal" not in world.population.departments
-    assert generate_posts(config, START, START)
+    assert generate_posts(config.for_simulation(), START, START)

@@ -38,14 +38,14 @@ BUSY = make_config("networked", conversations_per_day=3000)
 
 def day_pages() -> list[bytes]:
     """AcmeHelp's pages (every endpoint) for the glued day DAY."""
-    source = SimulatedXSource(make_config("glued"))
+    source = SimulatedXSource(make_config("glued").for_simulation())
     pages, _ = collect(source, request_for("AcmeHelp", DAY, DAY + timedelta(days=1)))
     return [page.endpoint.encode() + b"\t" + page.body for page in pages]
 
 
 def sample_digest(name: str) -> str:
     structure, settings, first, last = SAMPLES[name]
-    source = SimulatedXSource(make_config(structure, **settings))
+    source = SimulatedXSource(make_config(structure, **settings).for_simulation())
     digest = hashlib.sha256()
     for handle in HANDLES:
         pages, _ = collect(source, request_for(handle, first, last + timedelta(days=1)))
@@ -63,7 +63,7 @@ def test_a_days_pages_are_unchanged_byte_for_byte() -> None:
 
 
 def busy_day_digest() -> str:
-    posts = generate_posts(BUSY, DAY, DAY)
+    posts = generate_posts(BUSY.for_simulation(), DAY, DAY)
     return hashlib.sha256(json.dumps(posts).encode()).hexdigest()
 
 

@@ -22,6 +22,7 @@ def test_the_x_source_takes_token_base_url_and_settings_from_the_environment(mon
     assert source.retry_policy.backoff_seconds == 1.0  # not set: the default
     assert source.search_query_max_chars == 4096
     assert TOKEN not in repr(source)
+    assert source.token_hint == "SILOSCOPE_X_BEARER_TOKEN"  # what a refusal says to fix
 
 
 def test_defaults_to_the_official_host(monkeypatch):

@@ -372,7 +372,7 @@ def test_staging_types_the_imported_rows(con, sample):
     org = OrgConfig.model_validate(
         {"organization": "Acme", "departments": [{"name": "Care", "accounts": {"x": ["a"]}}]}
     )
-    build_models(con, org, BuildWindow.everything())
+    build_models(con, org.for_models(), BuildWindow.everything())
     assert con.execute(
         "select platform, message_id, conversation_id, parent_id, author_id, author_handle, "
         "author_inbound, created_at from intermediate.int_messages_unioned where message_id = '2'"

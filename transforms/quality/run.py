@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from transforms.organization import Organization
 from transforms.quality import (
     ExpectationOutcome,
     NothingToValidate,
@@ -30,8 +31,6 @@ from transforms.quality.suites import CRITICAL, SuiteInputs, TableSuite, table_s
 if TYPE_CHECKING:
     import duckdb
     import pandas
-
-    from siloscope.config import OrgConfig
 
 DATA_DOCS_SITE = "siloscope"
 DATASOURCE = "siloscope"
@@ -142,7 +141,7 @@ def _outcome(suite: str, result) -> ExpectationOutcome:
 
 
 def _read_inputs(
-    db_path: Path, suites_for: Any, config: OrgConfig, validated_at: datetime
+    db_path: Path, suites_for: Any, organization: Organization, validated_at: datetime
 ) -> tuple[SuiteInputs, list[tuple[TableSuite, pandas.DataFrame | None]]]:
     import duckdb
 
@@ -161,7 +160,7 @@ def _read_inputs(
         if window is None:
             raise NothingToValidate(f"{db_path}: config.build_window is empty: build again")
         window_start, window_end = window
-        inputs = SuiteInputs.of(config, window_start, window_end, validated_at)
+        inputs = SuiteInputs.of(organization, window_start, window_end, validated_at)
         frames = [
             (suite, con.execute(suite.query).df() if suite.table in tables else None)
             for suite in suites_for(inputs)
@@ -316,7 +315,7 @@ def record(
 
 def validate_database(
     db_path: Path,
-    config: OrgConfig,
+    organization: Organization,
     run_id: str,
     night: datetime | None = None,
     quality_dir: Path | None = None,
@@ -330,7 +329,7 @@ def validate_database(
 
     validated_at = datetime.now(UTC)
     quality_dir = quality_dir or quality_dir_for(db_path)
-    inputs, frames = _read_inputs(db_path, suites_for, config, validated_at)
+    inputs, frames = _read_inputs(db_path, suites_for, organization, validated_at)
     present = [(suite, frame) for suite, frame in frames if frame is not None]
     outcomes, data_docs = _run_suites(quality_dir, present, run_id, validated_at)
     outcomes += [_missing_table(suite) for suite, frame in frames if frame is None]

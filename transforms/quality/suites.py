@@ -31,10 +31,10 @@ import great_expectations.expectations as gxe
 from great_expectations.expectations.metadata_types import FailureSeverity
 from great_expectations.expectations.row_conditions import Column
 
+from transforms.organization import Organization
+
 if TYPE_CHECKING:
     from great_expectations.expectations import Expectation
-
-    from siloscope.config import OrgConfig
 
 CRITICAL = FailureSeverity.CRITICAL
 WARNING = FailureSeverity.WARNING
@@ -56,14 +56,14 @@ class SuiteInputs:
     @classmethod
     def of(
         cls,
-        config: OrgConfig,
+        organization: Organization,
         window_start: datetime | None,
         window_end: datetime | None,
         validated_at: datetime,
     ) -> SuiteInputs:
-        accounts = {(department, handle) for _, handle, department in config.org_accounts()}
+        accounts = {(department, handle) for _, handle, department in organization.accounts}
         return cls(
-            tuple(config.department_names()),
+            organization.departments,
             len(accounts),
             window_start,
             window_end,
