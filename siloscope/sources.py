@@ -136,7 +136,7 @@ def env_bluesky_credentials(handle: str) -> BlueskyCredentials | None:
         names = (f"SILOSCOPE_BLUESKY_HANDLE{suffix}", f"SILOSCOPE_BLUESKY_APP_PASSWORD{suffix}")
         values = [os.environ.get(name) for name in names]
         if all(values):
-            return BlueskyCredentials(str(values[0]), str(values[1]))
+            return BlueskyCredentials(str(values[0]), str(values[1]), origin=" / ".join(names))
         if any(values):
             missing = names[values.index(None) if None in values else 1]
             raise MissingCredential(f"Bluesky credentials incomplete: set {missing} too")
@@ -158,7 +158,9 @@ def airflow_bluesky_credentials(handle: str) -> BlueskyCredentials | None:
             f"Airflow Connection {connection.conn_id}: the Bluesky handle (login) and app "
             "password (password) are both needed"
         )
-    return BlueskyCredentials(connection.login, connection.password)
+    return BlueskyCredentials(
+        connection.login, connection.password, origin=f"Airflow Connection {connection.conn_id}"
+    )
 
 
 def env_mastodon_token(address: str) -> str | None:

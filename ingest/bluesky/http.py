@@ -72,9 +72,11 @@ class XrpcCaller:
         result: ExtractResult,
         account: str,
         secrets: Callable[[], list[str]],
+        credentials_origin: str,
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.transport = transport
+        self.credentials_origin = credentials_origin
         self.result = result
         self.account = account
         self.secrets = secrets
@@ -118,8 +120,7 @@ class XrpcCaller:
         except ValueError:
             pass  # a 200 body that is not JSON: call() lands it and stops
 
-    @staticmethod
-    def _classify(attempt: Attempt[None]) -> Verdict:
+    def _classify(self, attempt: Attempt[None]) -> Verdict:
         exc = attempt.error
         if exc is None:
             return None
@@ -136,8 +137,7 @@ class XrpcCaller:
             return attempt.fail(
                 BlueskyAuthError,
                 f"refused with HTTP {status}{detail}; check the handle and app password in "
-                "Airflow Connection bluesky_default (or bluesky_<account>) or "
-                "SILOSCOPE_BLUESKY_* (values redacted)",
+                f"{self.credentials_origin} (values redacted)",
                 status,
             )
         if status is None or status >= 500 or isinstance(exc, sdk.NetworkError):

@@ -38,6 +38,8 @@ class BlueskyCredentials:
 
     handle: str
     app_password: str = field(repr=False)
+    # where the app read them (a Connection, variables): what a refusal tells a person to fix
+    origin: str = "the credentials given to the Bluesky source"
 
 
 CredentialsFor = Callable[[str], "BlueskyCredentials | None"]
@@ -148,7 +150,10 @@ class _Run:
             base_url=source.base_url or default_url,
             request=Request(transport=self.transport, timeout=source.request_timeout_seconds),
         )
-        self.caller = XrpcCaller(self.transport, source.retry_policy, result, handle, self._secrets)
+        origin = credentials.origin if credentials else "no credentials (none were given)"
+        self.caller = XrpcCaller(
+            self.transport, source.retry_policy, result, handle, self._secrets, origin
+        )
         self.roots: dict[str, None] = {}  # thread roots in the order met
 
     def _secrets(self) -> list[str]:

@@ -142,10 +142,12 @@ def test_server_errors_are_retried_then_give_up(api):
 
 
 def test_a_refused_app_password_fails_at_once_and_never_shows_it(api):
+    refused = BlueskyCredentials(CARE, "wrong-pass-word-0000", origin="Connection bluesky_x")
     with pytest.raises(BlueskyAuthError) as caught:
-        run(BlueskyApiSource(BlueskyCredentials(CARE, "wrong-pass-word-0000"), api.base_url))
+        run(BlueskyApiSource(refused, api.base_url))
     assert "wrong-pass-word-0000" not in str(caught.value)
-    assert "bluesky_default" in str(caught.value)
+    assert not caught.value.retryable
+    assert "check the handle and app password in Connection bluesky_x" in str(caught.value)
     assert api.requests.count(("com.atproto.server.createSession", {})) == 1
     assert "wrong" not in repr(BlueskyCredentials(CARE, "wrong-pass-word-0000"))
 

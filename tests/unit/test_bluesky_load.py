@@ -192,7 +192,7 @@ def test_staging_keys_on_dids_threads_on_roots_and_reads_mentions_from_facets(co
     request = ExtractRequest("bluesky", "acme.com", UNTIL, UNTIL - timedelta(days=28))
     land(landing, [("identity", body({"did": did_of("acme.com")}))], "run-3", request)
     load_landing(con, landing)
-    build_models(con, CONFIG, BuildWindow.everything())
+    build_models(con, CONFIG.for_models(), BuildWindow.everything())
 
     rows = con.execute(
         "select message_id, conversation_id, parent_id, author_id, author_kind, department, "

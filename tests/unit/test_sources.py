@@ -111,3 +111,17 @@ def test_mastodon_takes_each_accounts_own_token(monkeypatch):
     assert source._tokens("acme@acme.social") is None  # no default: tokens are per account
     assert "tok-care" not in repr(source)
     assert mastodon_connection_id("AcmeHelp@mastodon.social") == "mastodon_acmehelp_mastodon.social"
+
+
+def test_bluesky_credentials_from_the_environment_say_which_variables_to_fix(monkeypatch):
+    from siloscope.sources import env_bluesky_credentials
+
+    monkeypatch.setenv("SILOSCOPE_BLUESKY_HANDLE__ACME_COM", "acme.com")
+    monkeypatch.setenv("SILOSCOPE_BLUESKY_APP_PASSWORD__ACME_COM", "abcd-efgh-ijkl-mnop")
+
+    credentials = env_bluesky_credentials("acme.com")
+
+    assert credentials is not None and credentials.handle == "acme.com"
+    assert credentials.origin == (
+        "SILOSCOPE_BLUESKY_HANDLE__ACME_COM / SILOSCOPE_BLUESKY_APP_PASSWORD__ACME_COM"
+    )
