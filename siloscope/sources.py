@@ -70,7 +70,9 @@ def env_live_source(platform: str, config: OrgConfig | None = None) -> PageSourc
         from ingest.mastodon import MastodonApiSource
 
         return MastodonApiSource(
-            env_mastodon_token, os.environ.get("SILOSCOPE_MASTODON_BASE_URL") or None
+            env_mastodon_token,
+            os.environ.get("SILOSCOPE_MASTODON_BASE_URL") or None,
+            token_hint=lambda address: f"SILOSCOPE_MASTODON_TOKEN{_account_suffix(address)}",
         )
     raise MissingCredential(f"no live source for platform {platform!r} yet")
 
@@ -116,7 +118,11 @@ def airflow_live_source(platform: str, config: OrgConfig | None = None) -> PageS
 
         default = _optional_connection("mastodon_default")
         return MastodonApiSource(
-            airflow_mastodon_token, _base_url(default) if default is not None else None
+            airflow_mastodon_token,
+            _base_url(default) if default is not None else None,
+            token_hint=lambda address: (
+                f"the password of Airflow Connection {mastodon_connection_id(address)}"
+            ),
         )
     raise MissingCredential(f"no live source for platform {platform!r} yet")
 

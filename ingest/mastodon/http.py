@@ -71,11 +71,13 @@ class ApiCaller:
         result: ExtractResult,
         account: str,
         token: str,
+        token_hint: str,
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.session = session
         self.account = account
         self.token = token
+        self.token_hint = token_hint
         self.retrier = Retrier(
             policy,
             log,
@@ -129,8 +131,8 @@ class ApiCaller:
         if status in (401, 403):
             return attempt.fail(
                 MastodonAuthError,
-                f"the access token was refused (HTTP {status}); check Airflow Connection "
-                "mastodon_<account> or SILOSCOPE_MASTODON_TOKEN__<ACCOUNT> (value redacted)",
+                f"the access token was refused (HTTP {status}); check {self.token_hint} "
+                "(value redacted)",
                 status,
             )
         if status is None or status >= 500:

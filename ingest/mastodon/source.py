@@ -64,8 +64,11 @@ class MastodonApiSource:
         max_rate_limit_wait_seconds: float = 900,
         request_timeout_seconds: float = 30,
         session: requests.Session | None = None,
+        token_hint: Callable[[str], str] = lambda address: "the token given to the source",
     ):
         self._tokens = tokens
+        # address -> where its token is set (the app knows: a Connection, a variable)
+        self.token_hint = token_hint
         self.base_url = base_url.rstrip("/") if base_url else None
         self.retry_policy = RetryPolicy(max_retries, backoff_seconds, max_rate_limit_wait_seconds)
         self.request_timeout_seconds = check_timeout(request_timeout_seconds)
@@ -121,7 +124,12 @@ class _Run:
             session=self.session,
         )
         self.caller = ApiCaller(
-            self.session, source.retry_policy, result, self.address, token or ""
+            self.session,
+            source.retry_policy,
+            result,
+            self.address,
+            token or "",
+            source.token_hint(self.address),
         )
         self.conversations: dict[str, str | None] = {}  # status id -> its parent id
 

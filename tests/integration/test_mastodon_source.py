@@ -124,9 +124,14 @@ def test_past_the_retries_the_failure_names_the_endpoint(api):
 
 
 def test_a_refused_token_fails_at_once_and_is_never_shown(api):
+    hint = lambda address: f"the password of Connection mastodon_{address}"  # noqa: E731
     with pytest.raises(MastodonAuthError) as caught:
-        run(source(api, token="wrong-token-0000"))
+        run(source(api, token="wrong-token-0000", token_hint=hint))
     assert "wrong-token-0000" not in str(caught.value)
+    assert not caught.value.retryable
+    assert str(caught.value).endswith(
+        "check the password of Connection mastodon_acmehelp@mastodon.social (value redacted)"
+    )
     assert [route for route, _ in api.requests].count("notifications") == 1
 
 
