@@ -161,6 +161,12 @@ def write_config_tables(
     con: duckdb.DuckDBPyConnection, organization: Organization, window: BuildWindow
 ) -> None:
     """The organisation and the window as tables, so SQL models can join them."""
+    if not isinstance(organization, Organization):
+        # an app's config object would fail deep inside DuckDB; say what is expected
+        raise TypeError(
+            f"build_models takes a transforms.organization.Organization, not "
+            f"{type(organization).__name__} (the app's config gives one: for_models())"
+        )
     con.execute("create schema if not exists config")
     con.execute("create or replace table config.departments (department varchar, position integer)")
     con.executemany(

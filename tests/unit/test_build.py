@@ -252,3 +252,8 @@ def test_the_build_memory_limit_comes_from_the_environment_and_is_checked(tmp_pa
         build_models(con, CONFIG.for_models(), EVERYTHING, memory_limit="512MB")
         (limit,) = con.execute("select current_setting('memory_limit')").fetchone()
         assert limit != "488.2 MiB"
+
+
+def test_the_app_config_itself_is_refused_with_what_to_pass_instead(con):
+    with pytest.raises(TypeError, match=r"Organization, not OrgConfig .*for_models\(\)"):
+        build_models(con, CONFIG, EVERYTHING)

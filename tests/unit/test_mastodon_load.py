@@ -162,7 +162,7 @@ def test_staging_keys_on_uris_threads_on_reply_chains_and_reads_mentions(con, la
     land(landing, CARE, care_pages())
     land(landing, MARKETING, marketing_pages())
     load_landing(con, landing)
-    build_models(con, CONFIG, BuildWindow.everything())
+    build_models(con, CONFIG.for_models(), BuildWindow.everything())
     rows = con.execute(
         "select message_id, conversation_id, parent_id, author_id, author_kind, department, text "
         "from intermediate.int_messages where platform = 'mastodon' order by created_at"
