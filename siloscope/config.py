@@ -297,13 +297,25 @@ def load_config(path: str | Path) -> OrgConfig:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: not a text (UTF-8) file: byte {exc.object[exc.start]:#04x} at offset "
+            f"{exc.start}; give the YAML config file"
+        ) from None
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        raise ConfigError(f"{path}: not valid YAML: {_yaml_problem(exc)}") from exc
     if not isinstance(document, dict):
         raise ConfigError(f"{path}: expected a mapping with 'organization' and 'departments'")
     try:
         return OrgConfig.model_validate(document)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, path)) from exc
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """PyYAML's message spans lines with a drawing of the spot; this is one line."""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    mark = getattr(exc, "problem_mark", None)
+    return f"{problem} (line {mark.line + 1}, column {mark.column + 1})" if mark else problem

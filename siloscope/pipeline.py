@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ingest.landing import extract_to_landing
 from ingest.pages import ExtractRequest, PageSource
+from siloscope import database
 from siloscope.config import PLATFORMS, OrgConfig, load_config
 from siloscope.settings import Settings
 
@@ -56,18 +56,13 @@ class ExtractTarget:
         return asdict(self)
 
 
-@contextmanager
 def connect(settings: Settings, read_only: bool = False):
-    """A DuckDB connection that is always closed: the file allows one writing process."""
-    import duckdb
+    """A DuckDB connection that is always closed: the file allows one writing process.
 
-    if not read_only:
-        settings.db_path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(settings.db_path), read_only=read_only)
-    try:
-        yield con
-    finally:
-        con.close()
+    A writer holds the run lock while it is open (siloscope.database), so a second run is
+    refused with a line naming the first instead of meeting it inside DuckDB.
+    """
+    return database.connect(settings.db_path, read_only, settings.published_root)
 
 
 def _watermarks(settings: Settings, until: datetime) -> dict[tuple[str, str], dict[str, str]]:
@@ -207,7 +202,8 @@ def validate(
     from transforms.quality import ValidationFailed
     from transforms.quality.run import validate_database
 
-    report = validate_database(settings.db_path, config.for_models(), run_id, night)
+    with database.run_lock(settings.db_path):
+        report = validate_database(settings.db_path, config.for_models(), run_id, night)
     if report.critical_failures:
         raise ValidationFailed(report)
     log.info(report.describe())

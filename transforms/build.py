@@ -292,7 +292,7 @@ _COMPRESSION = {
 _DEFAULT_COMPRESSION = ("reset force_compression", "reset disabled_compression_methods")
 
 
-def _check_memory_limit(memory_limit: str) -> str:
+def check_memory_limit(memory_limit: str) -> str:
     if not re.fullmatch(r"[0-9.]+ ?[KMGT]i?B", memory_limit):
         raise ValueError(f"memory limit {memory_limit!r} is not like '512MB' or '3GB'")
     return memory_limit
@@ -322,7 +322,7 @@ def build_models(
     models = [model for model in models if model.table not in skipped]
     timings: dict[str, float] = {}
     (previous_limit,) = con.execute("select current_setting('memory_limit')").fetchone()
-    con.execute(f"set memory_limit = '{_check_memory_limit(memory_limit)}'")
+    con.execute(f"set memory_limit = '{check_memory_limit(memory_limit)}'")
     con.execute("begin transaction")
     try:
         for schema in MODEL_SCHEMAS:
