@@ -82,7 +82,6 @@ def land_day(config_path: str, root: str, day: date) -> tuple[int, list[str]]:
     landing = LandingZone(root)
     until = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
     run_dir = landing.run_dir("x", BENCH_ACCOUNT, until)
-    landing.clear_run(run_dir)
     started = datetime.now(UTC).isoformat()
     posts = generate_world_posts(world, day, day)
     manifest = Manifest(

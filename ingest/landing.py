@@ -1,10 +1,11 @@
 """The landing zone: every response page, exactly as received, in files.
 
-Layout: <root>/<platform>/<account>/dt=<date>/run=<interval>/page-<n>.json, plus a
-`_manifest.json` per run written last. The run folder is named for the data interval the
-run covers (its end, e.g. run=20261128T000000Z), not for the orchestrator's run id: running
-a night again, whether Airflow retries it or someone triggers it by hand under a fresh run
-id, replaces that night's pages instead of piling up copies, so re-runs change nothing.
+Layout: <root>/<platform>/<account>/dt=<date>/run=<interval>_<started>_<random>/page-<n>.json,
+plus a `_manifest.json` per run written last. Every extract run writes a folder of its own,
+named for the data interval it covers (its end), when it started and a random part: two
+runs of one night, overlapping or not, never delete or overwrite each other's pages. The
+loader inserts a message only when its id is new, so running a night again adds no raw
+row; the new run is a run of its own in ops.* (and its own balanced books).
 A page is there whole or not at all: on a local disk it is written under a temporary name
 and renamed; in object storage (s3://, gs://, az://) one PUT is atomic by itself, while a
 "rename" there is a copy and a delete that would leave temporary objects visible, so each
@@ -103,14 +104,18 @@ class LandingZone:
         return path if self.is_local else self.fs.unstrip_protocol(path)
 
     def run_dir(self, platform: str, account: str, until: datetime) -> str:
+        """A new folder for one extract run: the night it covers, when it started, and a
+        random part, so two runs of the same night (a retry beside a slow run, a person
+        beside the scheduler) never write into, or clear, each other's folder."""
         until = until.astimezone(UTC)
+        started = datetime.now(UTC)
         return "/".join(
             [
                 self._root_path,
                 _path_part(platform),
                 _path_part(account),
                 f"dt={until.date().isoformat()}",
-                f"run={until:%Y%m%dT%H%M%SZ}",
+                f"run={until:%Y%m%dT%H%M%SZ}_{started:%Y%m%dT%H%M%SZ}_{uuid.uuid4().hex[:8]}",
             ]
         )
 
@@ -134,12 +139,6 @@ class LandingZone:
         path = f"{run_dir}/{MANIFEST_NAME}"
         self._write_whole(path, manifest.to_json())
         return path
-
-    def clear_run(self, run_dir: str) -> None:
-        """A retried extract starts its run folder afresh, so no stale page survives."""
-        self.fs.invalidate_cache(run_dir)
-        if self.fs.exists(run_dir):
-            self.fs.rm(run_dir, recursive=True)
 
     def manifest_paths(self) -> list[str]:
         # Extracts on other machines wrote since this process last listed the store.
@@ -165,7 +164,6 @@ def extract_to_landing(
     raised so the task fails visibly.
     """
     run_dir = landing.run_dir(request.platform, request.account, request.until)
-    landing.clear_run(run_dir)
     result = ExtractResult(watermarks=dict(request.since_ids))
     manifest = Manifest(
         platform=request.platform,

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -120,6 +120,7 @@ class Reconciliation:
     records_extracted: int | None = None
     problem: str | None = None
     countable: bool = True
+    superseded: bool = False  # a later run of the night, for the same account, balances
 
     @property
     def balanced(self) -> bool | None:
@@ -208,7 +209,7 @@ def reconcile_runs(
         con.register_filesystem(landing.fs)
     runs = con.execute(
         "select manifest, manifest_sha256, platform, account, source, run_id, until "
-        "from ops.extract_runs where until = ? order by platform, account",
+        "from ops.extract_runs where until = ? order by platform, account, started_at, manifest",
         [until],
     ).fetchall()
     results: list[Reconciliation] = []
@@ -279,11 +280,36 @@ def reconcile_runs(
                 **{k: int(v) for k, v in found.items()},
             )
         )
+    results = _settled_by_later_runs(results)
     _record(con, results)
-    failures = [r for r in results if r.balanced is False]
+    failures = [r for r in results if r.balanced is False and not r.superseded]
     if failures:
         raise ReconciliationFailed(failures)
     return results
+
+
+def _settled_by_later_runs(results: list[Reconciliation]) -> list[Reconciliation]:
+    """A run of the night that does not balance is settled by a later run of the same
+    night and account that does: that run fetched the night again, and its books hold.
+    The broken run stays on record, saying so. `results` are in start order per account."""
+    settled = []
+    for number, result in enumerate(results):
+        later = next(
+            (
+                r
+                for r in results[number + 1 :]
+                if (r.platform, r.account) == (result.platform, result.account) and r.balanced
+            ),
+            None,
+        )
+        if result.balanced is False and later is not None:
+            result = replace(
+                result,
+                superseded=True,
+                problem=f"{result.problem}; superseded by run {later.run_id}, which balances",
+            )
+        settled.append(result)
+    return settled
 
 
 def _record(con: duckdb.DuckDBPyConnection, results: list[Reconciliation]) -> None:

@@ -174,9 +174,10 @@ def test_running_the_same_night_again_loads_nothing_twice(fake, tmp_path):
 
     assert org.query(counts) == first
     assert sorted(org.post_ids()) == sorted(seeded.post_ids)
-    # the night's extract run and its endpoint rows were replaced, not added
-    assert org.query("select count(*) from ops.extract_runs") == [(1,)]
-    assert org.query("select count(*) from ops.extract_endpoints") == [(4,)]
+    # the second run of the night is on record beside the first, and its books balance
+    assert org.query("select count(*) from ops.extract_runs") == [(2,)]
+    assert org.query("select count(*) from ops.extract_endpoints") == [(8,)]
+    assert org.query("select count(*), bool_and(balanced) from ops.reconciliations") == [(2, True)]
 
 
 # ---------------------------------------------------------------- incremental nights

@@ -1,6 +1,7 @@
 """The landing zone and the one DuckDB writer, on hand-written X API v2 pages."""
 
 import json
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -150,23 +151,22 @@ def test_watermarks_come_from_complete_runs_only(con, landing):
     assert runs == [("run-1", True, None), ("run-2", False, "RuntimeError: HTTP 503")]
 
 
-def test_running_a_night_again_replaces_its_rows_instead_of_adding(con, landing):
+def test_running_a_night_again_adds_no_data_row_and_records_the_run(con, landing):
     bodies = (page(post("101")), page(post("102"), {"id": "bad"}))
     extract_to_landing(Pages(*bodies, newest="102"), REQUEST, landing, "manual__1", "test")
     load_landing(con, landing)
-    tables = (
-        "raw.x_posts",
-        "ops.loaded_files",
-        "ops.extract_runs",
-        "ops.rejects",
-        "ops.watermarks",
-    )
-    before = {t: count(con, t) for t in tables}
-    # triggered by hand again: a fresh run id, the same night
+    data = ("raw.x_posts", "raw.x_users", "ops.watermarks")
+    before = {t: count(con, t) for t in data}
+    # triggered by hand again: a fresh run id, the same night, a folder of its own
     extract_to_landing(Pages(*bodies, newest="102"), REQUEST, landing, "manual__2", "test")
     load_landing(con, landing)
-    assert {t: count(con, t) for t in tables} == before
-    assert con.execute("select run_id from ops.extract_runs").fetchall() == [("manual__2",)]
+    assert {t: count(con, t) for t in data} == before
+    runs = con.execute("select run_id from ops.extract_runs order by run_id").fetchall()
+    assert runs == [("manual__1",), ("manual__2",)]
+    assert con.execute("select run_id from ops.watermarks").fetchall() == [("manual__2",)]
+    # each landed copy of the broken record is kept with its own landing file
+    assert count(con, "ops.rejects") == 2
+    assert count(con, "(select distinct landing_file from ops.rejects)") == 2
 
 
 def test_a_retried_run_replaces_its_pages_and_loads_what_changed(con, landing):
@@ -227,10 +227,10 @@ def test_each_endpoints_counts_and_ceilings_are_recorded_per_run(con, landing):
     assert con.execute("select ceilings from ops.extract_runs where run_id = 'run-1'").fetchone()[
         0
     ] == [*ceiling, "an odd limit"]
-    # the same night again replaces its rows
+    # the same night again is a run of its own, beside the first
     extract_to_landing(first, REQUEST, landing, "run-3", "test")
     load_landing(con, landing)
-    assert count(con, "ops.extract_endpoints where run_id = 'run-1'") == 0
+    assert count(con, "ops.extract_endpoints where run_id = 'run-1'") == 2
     assert count(con, "ops.extract_endpoints where run_id = 'run-3'") == 2
 
 
@@ -239,8 +239,11 @@ def test_pages_are_written_whole_and_listed_in_the_manifest(landing):
     manifest = extract_to_landing(
         Pages(*bodies), REQUEST, landing, "manual__2026-11-02T00:00:00+00:00", "test"
     )
-    run_dir = landing.run_dir("x", "AcmeHelp", UNTIL)
-    assert run_dir.endswith("/x/AcmeHelp/dt=2026-11-02/run=20261102T000000Z")
+    [manifest_path] = landing.manifest_paths()
+    run_dir = manifest_path.rsplit("/", 1)[0]
+    assert re.search(
+        r"/x/AcmeHelp/dt=2026-11-02/run=20261102T000000Z_[0-9TZ]{16}_[0-9a-f]{8}$", run_dir
+    )
     assert [landing.read(f"{run_dir}/{p.file}") for p in manifest.pages] == list(bodies)
     assert not [p for p in landing.fs.ls(run_dir) if str(p).endswith(".tmp")]
     assert manifest.complete and manifest.requests == 2

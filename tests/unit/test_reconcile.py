@@ -130,11 +130,23 @@ def test_the_landed_pages_hold_at_least_what_the_extractor_counted(con, landing)
     with pytest.raises(ReconciliationFailed) as failed:
         reconcile_runs(con, landing, UNTIL)
     assert "the extractor counted 2 record(s), the landed pages hold only 1" in str(failed.value)
-    # a source may leave out what it knows the loader rejects: fewer is no loss
+    # a source may leave out what it knows the loader rejects: fewer is no loss; and a
+    # later run of the night that balances settles the night (run-2's books stay on record)
     extract_to_landing(Pages(page(post("101")), counted=0), REQUEST, landing, "run-3", "test")
     load_landing(con, landing)
-    [result] = reconcile_runs(con, landing, UNTIL)
-    assert (result.records_extracted, result.records_fetched, result.balanced) == (0, 1, True)
+    results = {r.run_id: r for r in reconcile_runs(con, landing, UNTIL)}
+    rerun = results["run-3"]
+    assert (rerun.records_extracted, rerun.records_fetched, rerun.balanced) == (0, 1, True)
+    assert results["run-2"].balanced is False
+    assert "superseded by run run-3, which balances" in results["run-2"].problem
+
+
+def test_a_broken_run_is_not_settled_by_an_earlier_one(con, landing):
+    extract_to_landing(Pages(page(post("101")), counted=1), REQUEST, landing, "run-1", "test")
+    extract_to_landing(Pages(page(post("101")), counted=2), REQUEST, landing, "run-2", "test")
+    load_landing(con, landing)
+    with pytest.raises(ReconciliationFailed, match="run run-2"):
+        reconcile_runs(con, landing, UNTIL)
 
 
 def test_a_page_never_loaded_counts_its_records_as_lost(con, landing):
