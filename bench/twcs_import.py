@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/twcs_import.py                 # 1,000,000 rows in a temp dir
     .venv/bin/python bench/twcs_import.py --rows 2811774 --dir /tmp/twcs-bench --keep
+    .venv/bin/python bench/twcs_import.py --bare-cr-every 10000   # rows cut by bare CRs
 
 Generates a file in the shape of the public "Customer Support on Twitter" dataset (about
 180 bytes a row, like the 2.8M-row / 500 MB original) with the quirks of real copies: a
@@ -71,7 +72,7 @@ def _id(rng: random.Random, tweet_id: int) -> str:
     return f"{tweet_id}.0" if rng.random() < 0.1 else str(tweet_id)
 
 
-def write_twcs_csv(path: Path, rows: int, seed: int = 1) -> int:
+def write_twcs_csv(path: Path, rows: int, seed: int = 1, bare_cr_every: int = 0) -> int:
     """Writes about `rows` rows in conversations of 2 to 6 tweets; returns rows written."""
     rng = random.Random(seed)
     start = datetime(2017, 10, 1, tzinfo=UTC)
@@ -104,6 +105,12 @@ def write_twcs_csv(path: Path, rows: int, seed: int = 1) -> int:
                 parent = _id(rng, ids[position - 1]) if position else ""
                 if written and written % 250_000 == 0:
                     file.write(f"{written},{tweet_id},{author},broken row\n")
+                elif bare_cr_every and written % bare_cr_every == bare_cr_every // 2:
+                    # a bare CR in unquoted text, as real copies have: the row is cut in two
+                    file.write(
+                        f"{written},{tweet_id},{author},{inbound_text},"
+                        f"{at:%a %b %d %H:%M:%S +0000 %Y},@{mention} cut\rhere,,{parent}\n"
+                    )
                 else:
                     writer.writerow(
                         [
@@ -144,6 +151,13 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--dir", help="where to write the file and the DuckDB file")
     parser.add_argument("--keep", action="store_true", help="keep the files afterwards")
+    parser.add_argument(
+        "--bare-cr-every",
+        type=int,
+        default=0,
+        metavar="N",
+        help="cut every Nth row with a bare CR in unquoted text (real copies' quirk)",
+    )
     args = parser.parse_args()
 
     workdir = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="siloscope-bench-"))
@@ -155,7 +169,7 @@ def main() -> int:
     db_path.unlink(missing_ok=True)
     try:
         started = time.perf_counter()
-        written = write_twcs_csv(csv_path, args.rows)
+        written = write_twcs_csv(csv_path, args.rows, bare_cr_every=args.bare_cr_every)
         size_mb = csv_path.stat().st_size / 2**20
         print(
             f"generated {written:,} rows, {size_mb:,.0f} MiB in "
@@ -168,7 +182,7 @@ def main() -> int:
         _child("build --window all", [*siloscope, "build", *common, "--window", "all"])
     finally:
         if not args.keep:
-            for path in (csv_path, db_path, config_path):
+            for path in (csv_path, db_path, config_path, Path(f"{db_path}.lock")):
                 path.unlink(missing_ok=True)
             shutil.rmtree(Path(f"{db_path}.tmp"), ignore_errors=True)
             if not args.dir:

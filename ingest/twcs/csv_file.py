@@ -1,9 +1,10 @@
 """What Python reads of a TWCS file itself: its header, its digest, and line numbers.
 
-DuckDB parses the rows. Its reject tables number *records* (a text spanning three lines
-is one), while a user looking for a broken row needs the line in the file, so
-`physical_lines` reads the file once more with Python's csv module, which splits records
-exactly as DuckDB's strict parser does, and returns where each wanted record starts.
+DuckDB parses the rows, of a rewritten copy when the file mixes line endings, which stops
+DuckDB's strict parser (`rewrite_as_read`). Its reject tables number *records* (a text
+spanning three lines is one), while a user looking for a broken row needs the line in the
+file, so `physical_lines` reads the file once more with Python's csv module, which splits
+records as DuckDB's strict parser does, and returns where each wanted record starts.
 That pass runs only when something was rejected.
 """
 
@@ -83,17 +84,62 @@ def read_layout(path: Path) -> TwcsLayout:
     return TwcsLayout(tuple(names))
 
 
-def sha256_of(path: Path, on_progress: ProgressCallback | None = None) -> str:
+@dataclass(frozen=True)
+class FileScan:
+    sha256: str
+    # a CR alone, or CRLF beside LF alone: DuckDB's strict parser stops on either
+    mixed_line_endings: bool
+
+
+def scan(path: Path, on_progress: ProgressCallback | None = None) -> FileScan:
+    """The file's digest, and whether its line endings are mixed, in one read."""
     digest = hashlib.sha256()
     size = max(path.stat().st_size, 1)
-    done = 0
+    carriage_returns = line_feeds = crlf = 0
+    previous_ended_with_cr = False
     with path.open("rb") as file:
         while chunk := file.read(_CHUNK):
             digest.update(chunk)
-            done += len(chunk)
+            # counted, not searched: bytes.count runs at memory speed
+            carriage_returns += chunk.count(b"\r")
+            line_feeds += chunk.count(b"\n")
+            crlf += chunk.count(b"\r\n") + (previous_ended_with_cr and chunk[:1] == b"\n")
+            previous_ended_with_cr = chunk[-1:] == b"\r"
             if on_progress:
-                on_progress(done / size)
-    return digest.hexdigest()
+                on_progress(file.tell() / size)
+    bare_cr, bare_lf = carriage_returns - crlf, line_feeds - crlf
+    return FileScan(digest.hexdigest(), bool(bare_cr or (crlf and bare_lf)))
+
+
+def rewrite_as_read(path: Path, into: Path, on_progress: ProgressCallback | None = None) -> None:
+    """Writes the file's records to `into` as Python's csv module reads them, one per line.
+
+    Outside quotes csv (and pandas) end a line at CR, CRLF or LF alike; DuckDB's strict
+    parser stops the whole read at a bare CR, or at CRLF in a file of LFs. Rewritten, a
+    line break outside quotes has ended its line, one inside quotes stays in its field
+    (quoted), and every record keeps its place, so DuckDB's record numbers still point
+    into the original file. Bytes that are not
+    UTF-8 pass through unchanged, for DuckDB to refuse as before.
+    """
+    size = max(path.stat().st_size, 1)
+    previous_limit = csv.field_size_limit()
+    # an unterminated quote runs to the end of the file as one field, as DuckDB reads it
+    csv.field_size_limit(max(size, previous_limit))
+    try:
+        with (
+            path.open("rb") as binary,
+            into.open("w", encoding="utf-8", errors="surrogateescape", newline="") as out,
+        ):
+            text = io.TextIOWrapper(binary, encoding="utf-8", errors="surrogateescape", newline="")
+            # CRLF, not LF: the writer quotes a field holding any character of its line
+            # terminator, and a CR left unquoted is what stopped DuckDB
+            writer = csv.writer(out, lineterminator="\r\n")
+            for number, record in enumerate(csv.reader(text, strict=False), start=1):
+                writer.writerow(record)
+                if on_progress and number % 10_000 == 0:
+                    on_progress(binary.tell() / size)
+    finally:
+        csv.field_size_limit(previous_limit)
 
 
 def physical_lines(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +23,8 @@ from ingest.twcs.csv_file import (
     TwcsLayout,
     physical_lines,
     read_layout,
-    sha256_of,
+    rewrite_as_read,
+    scan,
 )
 from ingest.twcs.progress import Progress
 
@@ -276,7 +278,8 @@ def import_twcs(
     ensure_schema(con)
 
     progress.stage("hashing")
-    report = TwcsImportReport(str(path), sha256_of(path, on_progress=progress.update))
+    scanned = scan(path, on_progress=progress.update)
+    report = TwcsImportReport(str(path), scanned.sha256)
     report.already_imported_at = _previous_import(con, report.sha256)
     if report.already_imported_at is not None:
         progress.done("already imported; nothing changed")
@@ -287,7 +290,13 @@ def import_twcs(
     (previous_limit,) = con.execute("select current_setting('memory_limit')").fetchone()
     con.execute(f"set memory_limit = '{memory_limit}'")
     try:
-        _import(con, path, layout, report, started_at, progress)
+        with tempfile.TemporaryDirectory(prefix="siloscope-twcs-") as folder:
+            readable = path
+            if scanned.mixed_line_endings:
+                progress.stage("rewriting: the file mixes line endings")
+                readable = Path(folder) / "rewritten.csv"
+                rewrite_as_read(path, readable, on_progress=progress.update)
+            _import(con, path, readable, layout, report, started_at, progress)
     finally:
         for table in _TEMP_TABLES:
             con.execute(f"drop table if exists {table}")
@@ -300,6 +309,7 @@ def import_twcs(
 def _import(
     con: duckdb.DuckDBPyConnection,
     path: Path,
+    readable: Path,
     layout: TwcsLayout,
     report: TwcsImportReport,
     started_at: datetime,
@@ -307,7 +317,7 @@ def _import(
 ) -> None:
     progress.stage("reading")
     with progress.watching(con):
-        _stage(con, path, layout)
+        _stage(con, readable, layout)  # the same records as `path`, in the same places
     progress.stage("checking")
     with progress.watching(con):
         con.execute(_CHECK_SQL)

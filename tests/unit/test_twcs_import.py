@@ -407,3 +407,69 @@ def test_columns_in_another_order_bytes_that_are_not_utf8_and_a_missing_author(c
     assert [path for path, _ in found] == ["line 3", "line 4"]
     assert found[0][1].startswith("malformed CSV row (invalid encoding)")
     assert found[1][1] == "missing author_id"
+
+
+# Real copies carry carriage returns inside texts. Read as the dataset's users read it
+# (Python's csv module, pandas): inside quotes a line break is text; outside quotes any
+# of \r, \r\n and \n ends the line, so the row is cut in two and both pieces are refused.
+BREAKS = {"CR": "\r", "CRLF": "\r\n", "LF": "\n"}
+
+
+def row(tweet_id: str, text: str, author: str = "115712") -> str:
+    return f"{tweet_id},{author},True,Tue Oct 31 22:00:00 +0000 2017,{text},,"
+
+
+@pytest.mark.parametrize("ending", ["LF", "CRLF"])
+@pytest.mark.parametrize("inside", ["CR", "CRLF", "LF"])
+def test_a_line_break_inside_quoted_text_is_kept_as_written(con, tmp_path, ending, inside):
+    lines = [
+        HEADER.removeprefix(","),
+        row("1", f'"before{BREAKS[inside]}after"'),
+        row("2", "plain"),
+    ]
+    path = write_sample(tmp_path / "quoted.csv", lines, newline=BREAKS[ending])
+
+    report = import_twcs(con, path)
+
+    assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (2, 2, 0)
+    texts = con.execute("select text from raw.twcs_messages order by tweet_id").fetchall()
+    assert texts == [(f"before{BREAKS[inside]}after",), ("plain",)]
+
+
+@pytest.mark.parametrize("ending", ["LF", "CRLF"])
+@pytest.mark.parametrize("inside", ["CR", "CRLF", "LF"])
+def test_a_line_break_inside_unquoted_text_cuts_the_row_and_nothing_else(
+    con, tmp_path, ending, inside
+):
+    lines = [
+        HEADER.removeprefix(","),  # 1
+        row("1", "first"),  # 2
+        row("2", f"before{BREAKS[inside]}after"),  # 3, and its second half on 4
+        row("3", "after the cut"),  # 5
+    ]
+    path = write_sample(tmp_path / "unquoted.csv", lines, newline=BREAKS[ending])
+
+    report = import_twcs(con, path)
+
+    assert loaded_ids(con) == ["1", "3"]
+    assert [line for line, _ in rejects(con)] == ["line 3", "line 4"]
+    assert all(reason.startswith("malformed CSV row") for _, reason in rejects(con))
+    assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (4, 2, 2)
+
+
+def test_bare_carriage_returns_do_not_stop_the_rest_of_the_sample(con, tmp_path):
+    """The hand-worked sample, with a bare CR in one unquoted text on top: the sample's
+    rows and lines are as before, the cut row is refused in two."""
+    # before line 22, whose unterminated quote swallows the rest of the file
+    cut = "18,40,3003,True,Thu Nov 02 11:00:00 +0000 2017,cut\rhere,,"
+    lines = [*SAMPLE_LINES[:21], cut, *SAMPLE_LINES[21:]]
+    path = write_sample(tmp_path / "sample-with-cr.csv", lines)
+
+    import_twcs(con, path)
+
+    found = rejects(con)
+    assert ("line 22", "malformed CSV row (missing columns)") in [
+        (line, reason.split(":")[0]) for line, reason in found
+    ]
+    assert "line 23" in [line for line, _ in found]  # "here,," is the rest of the cut row
+    assert loaded_ids(con) == LOADED_IDS
