@@ -272,7 +272,9 @@ def publish(settings: Settings, config: OrgConfig) -> Publication:
     """Copy the finished build's marts to the published root; dashboards read only there."""
     from siloscope.publish import publish as publish_release
 
-    return publish_release(settings.db_path, settings.published_root, config.organization)
+    # under the run lock: what is copied is one finished build, not a run's half-way state
+    with database.run_lock(settings.db_path):
+        return publish_release(settings.db_path, settings.published_root, config.organization)
 
 
 def report_page(settings: Settings, config: OrgConfig) -> Path:
