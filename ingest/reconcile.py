@@ -277,6 +277,7 @@ def reconcile_runs(
                 records_extracted=extracted.get(manifest_url),
                 problem=problem,
                 countable=countable,
+                superseded=False,  # settled below, once every run of the night is counted
                 **{k: int(v) for k, v in found.items()},
             )
         )

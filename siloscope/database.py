@@ -160,7 +160,7 @@ def explain(exc: BaseException, db_path: Path, published: Path | None) -> Runtim
 
 
 def _explained(
-    exc: Exception, db_path: Path, read_only: bool, published: Path | None
+    exc: BaseException, db_path: Path, read_only: bool, published: Path | None
 ) -> RuntimeError:
     message = str(exc).removeprefix("IO Error: ").split("\n")[0]
     holder = _CONFLICTING_LOCK.search(message)

@@ -297,6 +297,8 @@ def run_all(
     """Every step in order, without Airflow: plan, extract each account, load, reconcile,
     build, validate, then publish and draw the report page if every account was extracted."""
     config = load_config(settings.config_path)
+    with connect(settings):  # a database another process holds stops the run before any fetch
+        pass
     failures = []
     for target in plan_extract(settings, config, until, platforms):
         try:

@@ -89,6 +89,7 @@ def test_a_reader_holding_the_database_is_one_line_pointing_at_the_published_cop
     assert "a reader holds it" in line and "read the published copy" in line, line
     assert str(tmp_path / "data" / "published" / "siloscope.duckdb") in line, line
     assert _row_counts(night_loaded) == before
+    assert not list((tmp_path / "data" / "landing").glob("*/*/dt=2026-11-02")), "it fetched"
 
 
 def test_a_reader_in_the_way_of_validate_is_one_line_too(tmp_path, night_loaded):

@@ -237,7 +237,7 @@ def test_night_one_loads_and_builds_both_departments(workspace, night_one, org, 
     }
 
 
-def test_night_two_fails_the_broken_account_and_loads_the_other(workspace, night_two, org):
+def test_night_two_fails_the_broken_account_and_loads_the_other(workspace, night_two, nightly, org):
     run, later = night_two
     care, brand = org["care"]["username"], org["brand"]["username"]
     assert run.state == "failed"
@@ -252,19 +252,23 @@ def test_night_two_fails_the_broken_account_and_loads_the_other(workspace, night
     posts = {post_id for (post_id,) in query(db(workspace), "select id from raw.x_posts")}
     assert later["care"].post_ids <= posts
     assert not later["brand"].post_ids & posts
-    # the truncated page landed and is kept, as received, with the parser's reason
-    [(landing_file, reason, record, account)] = query(
-        db(workspace), "select landing_file, reason, record, account from ops.rejects"
-    )
-    assert account == brand and f"/dt={NIGHT_TWO.date()}/" in landing_file
-    assert "Malformed JSON" in reason
-    assert record.encode() == Path(landing_file).read_bytes()
-    [(complete, error)] = query(
+    # every try landed its truncated page in a folder of its own: each is kept, as
+    # received, with the parser's reason, and each try is an extract run that failed
+    tries = 1 + nightly.get_task("extract").retries
+    rejected = query(db(workspace), "select landing_file, reason, record, account from ops.rejects")
+    assert len({landing_file for landing_file, *_ in rejected}) == len(rejected) == tries
+    for landing_file, reason, record, account in rejected:
+        assert account == brand and f"/dt={NIGHT_TWO.date()}/" in landing_file
+        assert "Malformed JSON" in reason
+        assert record.encode() == Path(landing_file).read_bytes()
+    runs = query(
         db(workspace),
         "select complete, error from ops.extract_runs where account = ? and until = ?",
         [brand, NIGHT_TWO],
     )
-    assert not complete and error.startswith("XMalformedPageError") and "X mentions" in error
+    assert len(runs) == tries
+    for complete, error in runs:
+        assert not complete and error.startswith("XMalformedPageError") and "X mentions" in error
     # an interrupted newest-first pagination moves no watermark past what it never reached
     assert query(
         db(workspace),
@@ -295,7 +299,13 @@ def test_running_night_two_again_fills_the_gap(
     assert again.state == "success"
     posts = {post_id for (post_id,) in query(db(workspace), "select id from raw.x_posts")}
     assert later["brand"].post_ids <= posts
-    assert query(db(workspace), "select count(*) from ops.rejects") == [(0,)]
+    # the broken tries' pages stay rejected; the run that filled the gap refused nothing
+    assert query(
+        db(workspace),
+        "select count(*) from ops.rejects where landing_file in "
+        "(select landing_file from ops.loaded_files where run_id = ?)",
+        [again.run_id],
+    ) == [(0,)]
     # the re-run asks from night one's watermark, as the broken run did
     brand_mentions = [
         r
