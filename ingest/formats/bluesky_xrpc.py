@@ -14,9 +14,9 @@ blockedPost (`notFound` / `blocked` true) holds no post and is neither loaded no
 Every post found (a notification for a mention, reply or quote is a post too: it has the
 post's uri, author, record and indexedAt) becomes one row of raw.bluesky_posts keyed by its
 AT URI, the first version loaded winning. The row keeps the object as received. A
-resolveHandle answer becomes a row of raw.bluesky_identities: the account's handle (from
-the extract it was landed by) and its DID, which is what identity keys on, since a handle
-can change hands. LOAD_SQL follows the contract in ingest/formats/__init__.py.
+resolveHandle answer that changes a handle's DID becomes a row of raw.bluesky_identities:
+the account's handle (from the extract it was landed by) and its DID, which is what
+identity keys on, since a handle can change hands. LOAD_SQL follows the contract in ingest/formats/__init__.py.
 """
 
 PLATFORM = "bluesky"
@@ -168,10 +168,20 @@ insert into raw.bluesky_posts
 select n.uri, n.record, p.account, n.url, now(), l.load_id
 from _new_records n join _pending_pages p on p.url = n.url cross join _load l;
 
+-- a resolution is a row only when it changes the handle's DID: every extract run lands a
+-- folder of its own, and a night run again must not add a row saying the same
 insert into raw.bluesky_identities
-select p.account, pg.page->>'did', pg.url, now(), l.load_id
-from _usable_pages pg join _pending_pages p on p.url = pg.url cross join _load l
-where json_type(pg.page->'did') = 'VARCHAR';
+select account, did, url, now(), load_id
+from (
+    select p.account, pg.page->>'did' as did, pg.url, l.load_id
+    from _usable_pages pg join _pending_pages p on p.url = pg.url cross join _load l
+    where json_type(pg.page->'did') = 'VARCHAR'
+    qualify row_number() over (partition by p.account, pg.page->>'did' order by pg.url) = 1
+) as resolved
+where did is distinct from (
+    select arg_max(known.did, known.load_id) from raw.bluesky_identities as known
+    where known.handle = resolved.account
+);
 
 create or replace temp table _auxiliary_rejects
     (url varchar, record_path varchar, reason varchar, record json);

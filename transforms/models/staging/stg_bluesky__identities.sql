@@ -1,6 +1,6 @@
 -- materialized: incremental
 -- The DID each configured Bluesky handle resolved to (com.atproto.identity.resolveHandle),
--- one row per resolution. Renames only.
+-- one row each time a handle's DID changed. Renames only.
 with source as (
     select handle, did, loaded_at, load_id from raw.bluesky_identities
 ),
