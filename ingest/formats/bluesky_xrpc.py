@@ -16,7 +16,8 @@ post's uri, author, record and indexedAt) becomes one row of raw.bluesky_posts k
 AT URI, the first version loaded winning. The row keeps the object as received. A
 resolveHandle answer that changes a handle's DID becomes a row of raw.bluesky_identities:
 the account's handle (from the extract it was landed by) and its DID, which is what
-identity keys on, since a handle can change hands. LOAD_SQL follows the contract in ingest/formats/__init__.py.
+identity keys on, since a handle can change hands. LOAD_SQL follows the contract in
+ingest/formats/__init__.py.
 """
 
 PLATFORM = "bluesky"
