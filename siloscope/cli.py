@@ -163,9 +163,7 @@ def _cmd_import_twcs(args: argparse.Namespace, settings: Settings) -> int:
 
 def _require_landing(settings: Settings) -> None:
     """A landing zone that is not there is a wrong path, not a night with nothing new."""
-    from ingest.landing import LandingZone
-
-    if not LandingZone(settings.landing_root).fs.isdir(settings.landing_root):
+    if not settings.landing_zone().fs.isdir(settings.landing_root):
         raise InputError(
             f"{settings.landing_origin} {settings.landing_root}: no landing zone there "
             "(extract into it first, or give the folder the extract wrote to)"
