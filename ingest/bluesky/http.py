@@ -8,7 +8,6 @@ the SDK's exceptions into ingest.bluesky.errors with one readable line each.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -24,7 +23,7 @@ from ingest.bluesky.errors import (
     BlueskyRequestError,
     BlueskyUnavailableError,
 )
-from ingest.live import Attempt, Retrier, Retry, RetryPolicy, Verdict, redact
+from ingest.live import Attempt, Retrier, Retry, RetryPolicy, Verdict, redact, require_json
 from ingest.pages import ExtractResult
 
 log = logging.getLogger(__name__)
@@ -100,15 +99,9 @@ class XrpcCaller:
             what=f"Bluesky {endpoint} for {self.account}",
         )
         answer = self.transport.last
-        body = answer.body if answer else b""
-        try:
-            json.loads(body)
-        except ValueError:
-            raise BlueskyMalformedPageError(
-                describe(f"HTTP 200 answer is not valid JSON ({len(body)} bytes)"),
-                endpoint=endpoint,
-                body=body,
-            ) from None
+        body = require_json(
+            answer.body if answer else b"", BlueskyMalformedPageError, describe, endpoint
+        )
         return body
 
     def _attempt(self, endpoint: str, sdk_call: Callable[[], object]) -> None:

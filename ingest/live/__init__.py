@@ -13,6 +13,7 @@ from ingest.live.errors import (
     RateLimitError,
     RequestError,
     UnavailableError,
+    require_json,
 )
 from ingest.live.moments import as_utc, stamp
 from ingest.live.redaction import redact, redact_bearer_tokens_in
@@ -42,6 +43,7 @@ __all__ = [
     "check_timeout",
     "redact",
     "redact_bearer_tokens_in",
+    "require_json",
     "stamp",
     "wait_from_headers",
 ]

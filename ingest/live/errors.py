@@ -8,6 +8,9 @@ person has to act first (a refused or missing credential, a request the API reje
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+
 
 class ExtractError(RuntimeError):
     """One account's extract could not finish. The message names what and carries no secret."""
@@ -52,3 +55,19 @@ class MalformedPageError(ExtractError):
         super().__init__(message, endpoint=endpoint, status=200)
         self.body = body
         self.page = page
+
+
+def require_json(
+    body: bytes, kind: type[MalformedPageError], describe: Callable[[str], str], endpoint: str
+) -> bytes:
+    """`body` if it parses as JSON; else `kind`, carrying the body so the source can land it
+    for the loader to reject with the parser's reason."""
+    try:
+        json.loads(body)
+    except ValueError:
+        raise kind(
+            describe(f"HTTP 200 answer is not valid JSON ({len(body)} bytes)"),
+            endpoint=endpoint,
+            body=body,
+        ) from None
+    return body

@@ -8,7 +8,6 @@ exceptions into ingest.mastodon.errors with one readable line each.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -18,7 +17,7 @@ from typing import Any
 import requests
 from mastodon import errors as sdk
 
-from ingest.live import Attempt, Retrier, Retry, RetryPolicy, Verdict, redact
+from ingest.live import Attempt, Retrier, Retry, RetryPolicy, Verdict, redact, require_json
 from ingest.mastodon.errors import (
     MastodonAuthError,
     MastodonMalformedPageError,
@@ -108,15 +107,9 @@ class ApiCaller:
             what=f"Mastodon {endpoint} for @{self.account}",
         )
         answer = self.session.last
-        body = answer.body if answer else b""
-        try:
-            json.loads(body)
-        except ValueError:
-            raise MastodonMalformedPageError(
-                describe(f"HTTP 200 answer is not valid JSON ({len(body)} bytes)"),
-                endpoint=endpoint,
-                body=body,
-            ) from None
+        body = require_json(
+            answer.body if answer else b"", MastodonMalformedPageError, describe, endpoint
+        )
         return value, body
 
     def _classify(self, attempt: Attempt[Any]) -> Verdict:

@@ -25,7 +25,7 @@ The planted structure is `organization.structure` ("siloed", "glued", "networked
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
@@ -78,34 +78,32 @@ class SimulatedXSource:
         return serve_pages(self.world, request, result)
 
 
-class SimulatedBlueskySource:
-    """Serves the simulated world as Bluesky XRPC answers (bluesky_xrpc.py): the same
-    planted structure, for an organisation given with its Bluesky handles
-    (`OrgConfig.for_simulation("bluesky")`)."""
+class _SimulatedOpenNetwork:
+    """The simulated world on another platform: the same planted structure, for an
+    organisation given with its accounts there (`OrgConfig.for_simulation(platform)`)."""
+
+    platform: str
+    serve: Callable[[SimulatedWorld, ExtractRequest, ExtractResult], Iterator[ResponsePage]]
+
+    def __init__(self, organization: SimulatedOrganization) -> None:
+        self.world = SimulatedWorld(organization)
+
+    def pages(self, request: ExtractRequest, result: ExtractResult) -> Iterator[ResponsePage]:
+        return type(self).serve(self.world, request, result)
+
+
+class SimulatedBlueskySource(_SimulatedOpenNetwork):
+    """Bluesky XRPC answers (bluesky_xrpc.py): "identity", "mentions", "posts", "threads"."""
 
     platform = "bluesky"
-
-    def __init__(self, organization: SimulatedOrganization) -> None:
-        self.world = SimulatedWorld(organization)
-
-    def pages(self, request: ExtractRequest, result: ExtractResult) -> Iterator[ResponsePage]:
-        """Pages of "identity", "mentions", "posts", then "threads" for `request.account`."""
-        return serve_bluesky_pages(self.world, request, result)
+    serve = staticmethod(serve_bluesky_pages)
 
 
-class SimulatedMastodonSource:
-    """Serves the simulated world as Mastodon API answers (mastodon_api.py): the same
-    planted structure, for an organisation given with its Mastodon addresses
-    (`OrgConfig.for_simulation("mastodon")`)."""
+class SimulatedMastodonSource(_SimulatedOpenNetwork):
+    """Mastodon API answers (mastodon_api.py): "mentions", "statuses", "threads"."""
 
     platform = "mastodon"
-
-    def __init__(self, organization: SimulatedOrganization) -> None:
-        self.world = SimulatedWorld(organization)
-
-    def pages(self, request: ExtractRequest, result: ExtractResult) -> Iterator[ResponsePage]:
-        """Pages of "mentions", "statuses", then "threads" for `request.account`."""
-        return serve_mastodon_pages(self.world, request, result)
+    serve = staticmethod(serve_mastodon_pages)
 
 
 def generate_posts(

@@ -25,7 +25,7 @@ from typing import Any
 from ingest.pages import ExtractRequest, ExtractResult, ResponsePage
 
 from .generator import SimulatedWorld
-from .open_networks import Conversations, encode, parent_id
+from .open_networks import Conversations, encode, org_user_id, parent_id
 from .posts import Conversation, Post
 from .x_api import PAGE_SIZE, _chunks, _created_ms, _epoch_ms, _newest_first, _selector
 
@@ -230,14 +230,8 @@ def serve_bluesky_pages(
     world: SimulatedWorld, request: ExtractRequest, result: ExtractResult
 ) -> Iterator[ResponsePage]:
     """Validate `request` now, then stream its pages."""
-    if request.platform != "bluesky":
-        raise ValueError(f"the simulated Bluesky source cannot serve {request.platform!r}")
-    account = world.population.account(request.account)
-    if account is None:
-        raise ValueError(
-            f"{request.account!r} is not a configured Bluesky account of {world.organization.name}"
-        )
-    return SimulatedBlueskyApi(world, request, result).pages(account.user.id)
+    user_id = org_user_id(world, request, "bluesky")
+    return SimulatedBlueskyApi(world, request, result).pages(user_id)
 
 
 __all__ = ["ENDPOINTS", "serve_bluesky_pages"]

@@ -22,7 +22,7 @@ from typing import Any
 from ingest.pages import ExtractRequest, ExtractResult, ResponsePage
 
 from .generator import SimulatedWorld
-from .open_networks import Conversations, encode, parent_id
+from .open_networks import Conversations, encode, org_user_id, parent_id
 from .posts import Conversation, Post
 from .x_api import _chunks, _created_ms, _epoch_ms, _newest_first, _selector
 
@@ -150,7 +150,7 @@ class SimulatedMastodonApi:
     def _context(self, post: Post, conversation: Conversation) -> ResponsePage:
         served = [p for p in conversation if _created_ms(int(p["id"])) < self.until_ms]
         by_id = {p["id"]: p for p in served}
-        ancestors = []
+        ancestors: list[Post] = []
         parent = parent_id(post)
         while parent in by_id:
             ancestors.insert(0, by_id[parent])
@@ -173,11 +173,6 @@ def serve_mastodon_pages(
     world: SimulatedWorld, request: ExtractRequest, result: ExtractResult
 ) -> Iterator[ResponsePage]:
     """Validate `request` now, then stream its pages."""
-    if request.platform != "mastodon":
-        raise ValueError(f"the simulated Mastodon source cannot serve {request.platform!r}")
-    account = world.population.account(request.account)
-    if account is None:
-        raise ValueError(
-            f"{request.account!r} is not a configured Mastodon account of {world.organization.name}"
-        )
-    return SimulatedMastodonApi(world, request, result).pages(account.user.id)
+    return SimulatedMastodonApi(world, request, result).pages(
+        org_user_id(world, request, "mastodon")
+    )

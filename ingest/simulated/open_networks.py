@@ -8,6 +8,8 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
+from ingest.pages import ExtractRequest
+
 from .generator import SimulatedWorld
 from .posts import SEQUENCE_BITS, X_EPOCH_MS, Conversation, Post
 
@@ -36,3 +38,17 @@ class Conversations:
         if day not in self._days:
             self._days[day] = {c[0]["id"]: c for c in self.world.conversations(day)}
         return self._days[day][root_id]
+
+
+def org_user_id(world: SimulatedWorld, request: ExtractRequest, platform: str) -> str:
+    """The simulated user id of the org account `request` asks for; ValueError at once
+    when the request is for another platform or an account the config does not list."""
+    if request.platform != platform:
+        raise ValueError(f"the simulated {platform} source cannot serve {request.platform!r}")
+    account = world.population.account(request.account)
+    if account is None:
+        raise ValueError(
+            f"{request.account!r} is not a configured {platform} account of "
+            f"{world.organization.name}"
+        )
+    return account.user.id
