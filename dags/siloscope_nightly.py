@@ -4,7 +4,8 @@ marts, validate them, publish them for dashboards and draw the report page.
 Thin on purpose: the scheduler parses this file every few seconds, so it imports only
 airflow.sdk; the steps live in siloscope.pipeline and import their libraries inside.
 Settings come from SILOSCOPE_CONFIG / SILOSCOPE_DB / SILOSCOPE_LANDING at run time,
-credentials from the Airflow Connections x_default, reddit_default and bluesky_default.
+credentials from the Airflow Connections x_default, reddit_default, bluesky_default
+(bluesky_<handle>) and mastodon_<user>_<instance>.
 SILOSCOPE_WRITER_QUEUE is read here, at parse time, because a task's queue is part of the
 DAG the scheduler stores.
 """
@@ -33,7 +34,7 @@ def _interval_end(context) -> datetime:
 
 @dag(
     dag_id="siloscope_nightly",
-    description="Silo-vs-glue metrics of customer conversations, from X, Reddit and Bluesky",
+    description="Silo-vs-glue metrics of customer conversations, from X, Reddit, Bluesky, Mastodon",
     schedule="@daily",
     start_date=datetime(2026, 1, 1, tzinfo=UTC),
     catchup=False,

@@ -291,7 +291,7 @@ class _Run:
             "app.bsky.feed.searchPosts",
             lambda cursor: search_posts(
                 _params(
-                    q="*",
+                    q=self.handle,  # a mention shows the handle in the text; q is required
                     mentions=self.handle,
                     sort="latest",
                     since=since,

@@ -98,6 +98,7 @@ def test_without_an_app_password_mentions_are_searched_and_the_gap_is_a_ceiling(
     assert api.answered["app.bsky.feed.searchPosts"] == 2
     searched = [p for n, p in api.requests if n == "app.bsky.feed.searchPosts"][0]
     assert searched["mentions"] == [CARE] and searched["sort"] == ["latest"]
+    assert searched["q"] == [CARE] and searched["until"] == ["2026-11-02T00:00:00.000Z"]
     assert any(c.startswith("mentions: no app password") for c in result.ceilings)
     assert [p.endpoint for p in pages].count("threads") == 3
 
