@@ -19,7 +19,7 @@ export AIRFLOW__CORE__UNIT_TEST_MODE := False
 # The nightly run as of today's midnight UTC: twice in a day builds the same window.
 RUN_DATE ?= $(shell date -u +%Y-%m-%d)
 
-.PHONY: help run test test-scale lint bench clean
+.PHONY: help run test test-scale lint bench bench-cost clean
 
 help:
 	@echo "make run   - the nightly DAG, run by Airflow, on the example config -> data/siloscope.duckdb"
@@ -27,6 +27,7 @@ help:
 	@echo "make test-scale - the DAG on Celery workers: Postgres, Redis, S3 (moto), two workers"
 	@echo "make lint  - ruff"
 	@echo "make bench - load and build throughput vs the DuckDB floor and dlt (BENCH_MESSAGES=100k|1M|10M)"
+	@echo "make bench-cost - X reads per new post over 14 simulated nights, before/after (issue 17)"
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
@@ -91,6 +92,11 @@ BENCH_FLAGS ?=
 bench: $(VENV)/.installed
 	$(UV) sync --frozen --group dev --group bench --extra celery
 	$(VENV)/bin/python -m bench --messages $(BENCH_MESSAGES) $(BENCH_FLAGS)
+
+# What X reads cost: 14 simulated nights per read strategy, two organisations.
+BENCH_NIGHTS ?= 14
+bench-cost: $(VENV)/.installed
+	$(VENV)/bin/python -m bench.cost --nights $(BENCH_NIGHTS)
 
 clean:
 	rm -rf data .airflow

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -15,6 +15,12 @@ class ExtractRequest:
     `since_ids` holds the watermark of each endpoint from the last loaded run (absent on
     the first run, which backfills from `backfill_start`). Nothing created at or after
     `until` is fetched, so a run covers its data interval and no more.
+
+    `stored_threads` maps a thread (X: a conversation id) to the newest message already
+    stored for it, so a source may read only what is newer; `stored_users` the users whose
+    objects are stored (authors of recent posts), not to be read again; `read_strategy` how a
+    source spends its reads (X: "bounded" uses `stored_threads`, "rescan" re-reads every
+    active thread over the search window; ingest/x/thread_plan.py).
     """
 
     platform: str
@@ -22,6 +28,9 @@ class ExtractRequest:
     until: datetime
     backfill_start: datetime
     since_ids: Mapping[str, str] = field(default_factory=dict)
+    stored_threads: Mapping[str, str] = field(default_factory=dict)
+    stored_users: Collection[str] = ()
+    read_strategy: str = "bounded"
 
 
 @dataclass(frozen=True)
@@ -43,7 +52,7 @@ class EndpointCounts:
     users: int = 0  # user objects returned (X: `includes.users`, the user lookup)
     api_errors: int = 0  # problems inside successful answers (deleted or withheld posts)
     rate_limited: int = 0  # "too many requests" answers waited out or given up on
-    billable_reads: int = 0  # what the platform bills as reads, as the source counts them
+    billable_reads: int = 0  # what the platform bills as reads (X: once per resource a day)
 
 
 @dataclass

@@ -6,7 +6,7 @@
                     [--full-refresh]
     siloscope validate --config FILE --db FILE
     siloscope publish --config FILE --db FILE [--to DIR]
-    siloscope report --db FILE [--html PATH]
+    siloscope report --db FILE [--html PATH | --cost]
     siloscope import twcs PATH --config FILE --db FILE
 
 Credentials for live APIs come from environment variables (SILOSCOPE_X_BEARER_TOKEN, ...).
@@ -137,6 +137,14 @@ def _cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from siloscope.report import terminal_report
 
+    if args.cost:
+        from siloscope.costs import cost_report
+
+        if not settings.db_path.exists():
+            raise InputError(f"--db {settings.db_path}: no database there: run `siloscope run`")
+        config = load_config(settings.config_path)  # the price per read
+        print(cost_report(settings, config.costs.x_price_per_read))
+        return 0
     if args.html:
         from siloscope.report_page import write_report_page
 
@@ -225,6 +233,11 @@ def _parser() -> argparse.ArgumentParser:
     report = add("report", "print the latest verdict, glue department and department table")
     report.add_argument(
         "--html", type=Path, help="write the report page (self-contained HTML) here instead"
+    )
+    report.add_argument(
+        "--cost",
+        action="store_true",
+        help="X reads and estimated dollars per night and account instead (costs in the config)",
     )
     report.set_defaults(handler=_cmd_report)
 

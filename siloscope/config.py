@@ -144,6 +144,13 @@ class Sources(_Strict):
     mastodon: SourceKind = "api"
 
 
+class Costs(_Strict):
+    """What API reads cost, for `siloscope report --cost` (estimates, in US dollars)."""
+
+    # X's pay-per-use price of one post or user read (since February 2026)
+    x_price_per_read: float = Field(default=0.005, ge=0)
+
+
 _SUBREDDIT_PREFIX = re.compile(r"^/?r/", re.IGNORECASE)
 _SUBREDDIT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")
 
@@ -204,6 +211,7 @@ class OrgConfig(_Strict):
     sources: Sources = Field(default_factory=Sources)
     simulation: Simulation = Field(default_factory=Simulation)
     reddit: Reddit = Field(default_factory=Reddit)
+    costs: Costs = Field(default_factory=Costs)
     rolling_window_days: int = Field(default=28, ge=1, le=3650)
     # How far back a first run (no watermark yet) fetches; the API may allow less.
     backfill_days: int = Field(default=28, ge=1, le=3650)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,12 +45,25 @@ log = logging.getLogger(__name__)
 SourceFactory = Callable[[str, OrgConfig], PageSource]
 
 
+# Stored conversations whose newest post is older than this cannot bound a recent search
+# (it covers 7 days), so the plan step leaves them out of the targets.
+STORED_THREADS_WINDOW = timedelta(days=8)
+STORED_USERS_WINDOW = timedelta(days=28)
+
+
 @dataclass(frozen=True)
 class ExtractTarget:
+    """One extract task's whole input, as plain values: extract tasks never open DuckDB."""
+
     platform: str
     account: str
     source: str  # "simulated" or "api"
     since_ids: dict[str, str]
+    # X: conversation id -> newest post stored for it before this night (thread_plan.py)
+    stored_threads: dict[str, str] = field(default_factory=dict)
+    # X: the authors of recent posts, whose user objects are stored (not to be read again)
+    stored_users: list[str] = field(default_factory=list)
+    read_strategy: str = "bounded"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -91,6 +104,67 @@ def _watermarks(settings: Settings, until: datetime) -> dict[tuple[str, str], di
         return marks
 
 
+@dataclass(frozen=True)
+class StoredX:
+    """What X thread searches and author lookups may skip (thread_plan.py)."""
+
+    threads: dict[str, str] = field(default_factory=dict)
+    users: list[str] = field(default_factory=list)
+
+
+def _stored_x(settings: Settings, until: datetime) -> StoredX:
+    """Per X conversation, the newest post stored before this night (what thread searches
+    start after), and the authors of posts of the last weeks whose user objects are stored.
+
+    Only posts of nights before `until` count, so running a night again asks what its
+    first run asked; and for conversations only posts landed by complete runs, which
+    searched every conversation they saw up to their night's end: a post landed by a run
+    that failed before its thread searches must not hide the posts before it.
+    """
+    if not settings.db_path.exists():
+        return StoredX()
+    with connect(settings, read_only=True) as con:
+        tables = {
+            name
+            for (name,) in con.execute(
+                "select table_schema || '.' || table_name from information_schema.tables"
+            ).fetchall()
+        }
+        if not {"raw.x_posts", "raw.x_users", "ops.watermarks", "ops.loaded_files"} <= tables:
+            return StoredX()
+        (previous,) = con.execute(
+            "select max(until) from ops.watermarks where platform = 'x' and until < ?", [until]
+        ).fetchone()
+        if previous is None:
+            return StoredX()
+        threads = con.execute(
+            _STORED_THREADS_SQL, [until - STORED_THREADS_WINDOW, previous]
+        ).fetchall()
+        users = con.execute(_STORED_USERS_SQL, [until - STORED_USERS_WINDOW, previous]).fetchall()
+        return StoredX(dict(threads), [user for (user,) in users])
+
+
+_STORED_THREADS_SQL = """
+select p.conversation_id, max(p.id::hugeint)::varchar
+from raw.x_posts p
+join ops.loaded_files f on f.landing_file = p.landing_file
+join ops.extract_runs r
+    on r.platform = f.platform and r.account = f.account and r.run_id = f.run_id
+where r.complete and p.conversation_id is not null
+    and p.created_at >= ? and p.created_at < ?
+group by p.conversation_id
+"""
+
+# Recent authors only, so the list stays the size of a few weeks' activity; an author
+# outside it is read again, which costs a read and loses nothing.
+_STORED_USERS_SQL = """
+select distinct p.author_id
+from raw.x_posts p semi join raw.x_users u on u.id = p.author_id
+where p.created_at >= ? and p.created_at < ?
+order by p.author_id
+"""
+
+
 def plan_extract(
     settings: Settings,
     config: OrgConfig,
@@ -100,13 +174,17 @@ def plan_extract(
     """One target per configured (platform, account), and one per Reddit subreddit search
     (account `r/<name>`), each with its watermarks from DuckDB."""
     marks = _watermarks(settings, until)
+    stored_x = _stored_x(settings, until) if "x" in platforms else StoredX()
     targets = []
     for department in config.departments:
         for platform in platforms:
             source = getattr(config.sources, platform)
+            stored = stored_x if platform == "x" else StoredX()
             for account in department.accounts.on(platform):
                 since = marks.get((platform, account), {})
-                targets.append(ExtractTarget(platform, account, source, since))
+                targets.append(
+                    ExtractTarget(platform, account, source, since, stored.threads, stored.users)
+                )
     if "reddit" in platforms:
         # a keyword search is one extract per subreddit, with watermarks of its own
         for subreddit in config.reddit.search_targets():
@@ -157,6 +235,9 @@ def extract(
         until=until,
         backfill_start=until - timedelta(days=config.backfill_days),
         since_ids=target.since_ids,
+        stored_threads=target.stored_threads,
+        stored_users=target.stored_users,
+        read_strategy=target.read_strategy,
     )
     source = make_source(target, config, live_source)
     manifest = extract_to_landing(source, request, settings.landing_zone(), run_id, target.source)
@@ -174,9 +255,17 @@ def extract(
 
 def load(settings: Settings) -> LoadReport:
     from ingest.load import load_landing
+    from ingest.x.billing import bill_landed_runs
 
     with connect(settings) as con:
         report = load_landing(con, settings.landing_zone())
+        # What X bills for the runs just loaded, across accounts (ops.x_billed_reads). The
+        # data is committed by now: a bill that cannot be drawn must not fail the night;
+        # its runs stay unbilled and the next load tries them again.
+        try:
+            bill_landed_runs(con)
+        except Exception as exc:  # duckdb raises several kinds; none may stop the load
+            log.warning("X reads not billed this time (the next load retries): %s", exc)
     log.info("load: %s", report.describe())
     return report
 

@@ -152,8 +152,8 @@ class SimulatedBlueskyApi:
 
     def pages(self, user_id: str) -> Iterator[ResponsePage]:
         yield self._page("identity", {"did": _did(user_id)}, posts=0)
-        select_mentions = _selector("mentions", user_id, self.until_ms)
-        select_own = _selector("tweets", user_id, self.until_ms)
+        select_mentions = _selector("mentions", user_id)
+        select_own = _selector("tweets", user_id)
         yield from self._listing("mentions", select_mentions, self._notification(user_id))
         yield from self._listing("posts", select_own, lambda post, c: {"post": self._view(post)})
         yield from self._threads()

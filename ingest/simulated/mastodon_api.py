@@ -93,8 +93,8 @@ class SimulatedMastodonApi:
         self.found: dict[str, Post] = {}  # statuses met, in order
 
     def pages(self, user_id: str) -> Iterator[ResponsePage]:
-        mentions = _selector("mentions", user_id, self.until_ms)
-        own = _selector("tweets", user_id, self.until_ms)
+        mentions = _selector("mentions", user_id)
+        own = _selector("tweets", user_id)
         yield from self._listing(
             "mentions",
             mentions,

@@ -23,12 +23,15 @@ from ingest.x.errors import XMalformedPageError
 from ingest.x.http import RequestRunner
 
 
-def conversation_queries(conversation_ids: Iterable[str], max_chars: int) -> list[str]:
+def conversation_queries(
+    conversation_ids: Iterable[str], max_chars: int, key: Callable[[str], Any] = int
+) -> list[str]:
     """Recent-search queries `conversation_id:A OR conversation_id:B ...`, each <= max_chars.
 
-    Newest conversations first, so the freshest threads come in the first requests.
+    Highest `key` first: by default the newest conversations, so the freshest threads come
+    in the first requests.
     """
-    ordered = sorted(set(conversation_ids), key=int, reverse=True)
+    ordered = sorted(set(conversation_ids), key=key, reverse=True)
     queries: list[str] = []
     current = ""
     for conversation_id in ordered:
@@ -85,25 +88,43 @@ def fetch_pages(
     @functools.wraps(method)
     def fetch_one(*call_args: Any, **call_params: Any) -> requests.Response:
         response = runner.run(endpoint, route, lambda: method(*call_args, **call_params))
-        number = pages_seen + 1
-        try:
-            document = parse_body(response.content)
-        except ValueError as exc:
-            raise XMalformedPageError(
-                runner.message(
-                    endpoint,
-                    route,
-                    f"page {number} is not valid JSON ({exc}; {len(response.content)} bytes "
-                    "received); the page is kept for the loader to reject and nothing more is "
-                    "fetched for this account",
-                ),
-                endpoint=endpoint,
-                page=number,
-                body=response.content,
-            ) from None
-        latest[:] = [Page(number, response.content, document)]
+        latest[:] = [_checked_page(response, pages_seen + 1, endpoint, route, runner)]
         return response
 
     for _response in tweepy.Paginator(fetch_one, *args, **params):
         pages_seen += 1
         yield latest.pop()
+
+
+def fetch_page(
+    method: Callable[..., Any],
+    *args: Any,
+    endpoint: str,
+    route: str,
+    runner: RequestRunner,
+    **params: Any,
+) -> Page:
+    """The one page of an unpaged lookup (`GET /2/tweets?ids=...`), as a `Page`."""
+    response = runner.run(endpoint, route, lambda: method(*args, **params))
+    return _checked_page(response, 1, endpoint, route, runner)
+
+
+def _checked_page(
+    response: requests.Response, number: int, endpoint: str, route: str, runner: RequestRunner
+) -> Page:
+    try:
+        document = parse_body(response.content)
+    except ValueError as exc:
+        raise XMalformedPageError(
+            runner.message(
+                endpoint,
+                route,
+                f"page {number} is not valid JSON ({exc}; {len(response.content)} bytes "
+                "received); the page is kept for the loader to reject and nothing more is "
+                "fetched for this account",
+            ),
+            endpoint=endpoint,
+            page=number,
+            body=response.content,
+        ) from None
+    return Page(number, response.content, document)

@@ -16,6 +16,7 @@ import tweepy
 from ingest.formats.x_api_v2 import snowflake_time
 from ingest.live import RetryPolicy, as_utc, check_timeout, stamp
 from ingest.pages import EndpointCounts, ExtractRequest, ExtractResult, ResponsePage
+from ingest.x.billing import DailyReads
 from ingest.x.errors import (
     XMalformedPageError,
     XRequestError,
@@ -27,14 +28,24 @@ from ingest.x.http import (
     RoutedSession,
     install_tweepy_log_redaction,
 )
-from ingest.x.paging import Page, conversation_queries, fetch_pages, parse_body
+from ingest.x.paging import Page, fetch_page, fetch_pages, parse_body
+from ingest.x.thread_plan import (
+    EXPANSIONS,
+    author_lookups,
+    check_strategy,
+    plan_thread_searches,
+    search_window_start,
+    stored_bounds,
+    thread_ceilings,
+)
 
-ENDPOINTS = ("mentions", "tweets", "threads")
+ENDPOINTS = ("mentions", "tweets", "threads", "authors")
 ROUTES = {
     "user lookup": "/2/users/by/username/:username",
     "mentions": "/2/users/:id/mentions",
     "tweets": "/2/users/:id/tweets",
     "threads": "/2/tweets/search/recent",
+    "authors": "/2/tweets",
 }
 
 # What staging needs; anything not asked for is simply absent from the response.
@@ -47,21 +58,11 @@ TWEET_FIELDS = [
     "entities",
     "lang",
 ]
-EXPANSIONS = [
-    "author_id",
-    "entities.mentions.username",
-    "in_reply_to_user_id",
-    "referenced_tweets.id",
-]
 USER_FIELDS = ["username", "name"]
 MAX_RESULTS = 100
 
 # The API serves no deeper than this, whatever since_id or start_time asks for.
 TIMELINE_CAPS = {"mentions": 800, "tweets": 3200}
-RECENT_SEARCH_WINDOW = timedelta(days=7)
-# start_time must stay inside the 7-day window on every page of a search, including one
-# requested after a rate-limit wait (15 minutes by default).
-SEARCH_WINDOW_SAFETY = timedelta(minutes=30)
 # Recent search refuses an end_time less than 10 seconds before the request.
 SEARCH_END_DELAY = timedelta(seconds=15)
 # The query limit of the self-serve access levels; Pro and Enterprise allow 4096.
@@ -134,6 +135,12 @@ class XApiSource:
         for endpoint in ("user lookup", *ENDPOINTS):
             result.endpoint(endpoint)
         self.stats = {endpoint: result.endpoints[endpoint] for endpoint in ENDPOINTS}
+        self._reads = DailyReads()
+        self._expansions = EXPANSIONS[check_strategy(request.read_strategy)]
+        # author id -> one post of theirs read tonight; the users landed tonight (the user
+        # lookup's answer is not landed: the account's own object is looked up like any)
+        self._authors: dict[str, str] = {}
+        self._users_read: set[str] = set()
         for endpoint in ENDPOINTS:
             if request.since_ids.get(endpoint):
                 result.watermarks[endpoint] = request.since_ids[endpoint]
@@ -156,7 +163,7 @@ class XApiSource:
             user_id = self._user_id(client, runner, account)
             lookup = result.endpoint("user lookup")
             lookup.users += 1
-            lookup.billable_reads += 1
+            lookup.billable_reads += self._reads.bill("user", [user_id], datetime.now(UTC))
             conversations: set[str] = set()
             timelines = (
                 ("mentions", client.get_users_mentions),
@@ -167,6 +174,7 @@ class XApiSource:
                     endpoint, method, user_id, request, result, runner, conversations
                 )
             yield from self._threads(client, request, result, runner, conversations)
+            yield from self._author_pages(client, request, runner)
 
     def _user_id(self, client: Any, runner: RequestRunner, account: str) -> str:
         endpoint = "user lookup"
@@ -212,7 +220,7 @@ class XApiSource:
         until = as_utc(request.until)
         params: dict[str, Any] = {
             "tweet_fields": TWEET_FIELDS,
-            "expansions": EXPANSIONS,
+            "expansions": self._expansions,
             "user_fields": USER_FIELDS,
             "max_results": MAX_RESULTS,
             "end_time": until,
@@ -263,41 +271,47 @@ class XApiSource:
     ) -> Iterator[ResponsePage]:
         endpoint = "threads"
         now = datetime.now(UTC)
-        window_start = now - RECENT_SEARCH_WINDOW + SEARCH_WINDOW_SAFETY
+        window_start = search_window_start(now)
         backfill_start = as_utc(request.backfill_start)
         start = max(window_start, backfill_start)
         end = min(as_utc(request.until), now - SEARCH_END_DELAY)
-
+        bounds = stored_bounds(
+            conversations, request.stored_threads, window_start, request.read_strategy
+        )
         # Backfilling (a timeline without since_id) reaches further back than search can.
         backfilling = not all(request.since_ids.get(e) for e in ("mentions", "tweets"))
-        if backfilling and backfill_start < window_start:
-            result.ceilings.append(
-                f"threads: recent search covers 7 days; backfill start {stamp(backfill_start)} "
-                f"is older, threads before {stamp(window_start)} were not searched"
+        result.ceilings.extend(
+            thread_ceilings(
+                conversations,
+                bounds,
+                window_start=window_start,
+                backfill_start=backfill_start,
+                backfilling=backfilling,
             )
-        partial = [c for c in conversations if snowflake_time(c) < window_start]
-        if partial:
-            result.ceilings.append(
-                f"threads: recent search covers 7 days; {len(partial)} conversation(s) started "
-                f"before {stamp(window_start)} are partial"
-            )
+        )
         if not conversations or start >= end:
             return
 
         received: list[Page] = []
-        for query in conversation_queries(conversations, self.search_query_max_chars):
+        searches = plan_thread_searches(
+            conversations, bounds, start=start, end=end, max_chars=self.search_query_max_chars
+        )
+        for search in searches:
+            bound: dict[str, Any] = (
+                {"since_id": search.since_id} if search.since_id else {"start_time": start}
+            )
             pages = fetch_pages(
                 client.search_recent_tweets,
-                query,
+                search.query,
                 endpoint=endpoint,
                 route=ROUTES[endpoint],
                 runner=runner,
                 tweet_fields=TWEET_FIELDS,
-                expansions=EXPANSIONS,
+                expansions=self._expansions,
                 user_fields=USER_FIELDS,
                 max_results=MAX_RESULTS,
-                start_time=start,
                 end_time=end,
+                **bound,
             )
             for page in self._consume(endpoint, pages):
                 received.append(page)
@@ -316,14 +330,48 @@ class XApiSource:
                 stats.included_posts += included_posts
                 stats.users += users
                 stats.api_errors += len(page.document.get("errors") or [])
-                # X bills reads per resource returned: posts, referenced posts and users.
-                stats.billable_reads += len(page.posts) + included_posts + users
+                stats.billable_reads += self._bill(page.document)
                 yield page
         except XMalformedPageError as broken:
             # Landed so the loader can reject it with a reason; then the account stops.
             stats.pages += 1
             yield Page(broken.page, broken.body, {})
             raise
+
+    def _author_pages(
+        self, client: Any, request: ExtractRequest, runner: RequestRunner
+    ) -> Iterator[ResponsePage]:
+        """The user objects of tonight's authors not stored yet: posts read tonight looked
+        up again with their authors expanded (the posts are not billed twice a day)."""
+        endpoint = "authors"
+        unread = {a: p for a, p in self._authors.items() if a not in self._users_read}
+        for batch in author_lookups(unread, request.stored_users, request.read_strategy):
+            page = fetch_page(
+                client.get_tweets,
+                batch,
+                endpoint=endpoint,
+                route=ROUTES[endpoint],
+                runner=runner,
+                tweet_fields=TWEET_FIELDS,
+                expansions=["author_id"],
+                user_fields=USER_FIELDS,
+            )
+            for consumed in self._consume(endpoint, iter([page])):
+                yield ResponsePage(endpoint, consumed.body)
+
+    def _bill(self, document: dict[str, Any]) -> int:
+        """X bills every post and user returned, each once per UTC day (billing.py)."""
+        includes = document.get("includes") or {}
+        now = datetime.now(UTC)
+        posts = [*(document.get("data") or []), *(includes.get("tweets") or [])]
+        users = includes.get("users") or []
+        for post in posts:
+            if isinstance(post, dict) and post.get("author_id") and post.get("id"):
+                self._authors.setdefault(str(post["author_id"]), str(post["id"]))
+        self._users_read.update(_ids(users))
+        return self._reads.bill("post", _ids(posts), now) + self._reads.bill(
+            "user", _ids(users), now
+        )
 
     @staticmethod
     def _advance_watermark(endpoint: str, received: list[Page], result: ExtractResult) -> None:
@@ -333,3 +381,7 @@ class XApiSource:
             ids.append(int(previous))
         if ids:
             result.watermarks[endpoint] = str(max(ids))
+
+
+def _ids(resources: list[Any]) -> list[str]:
+    return [str(r["id"]) for r in resources if isinstance(r, dict) and r.get("id")]

@@ -10,11 +10,15 @@
         ...  # XApiSource("t", api.base_url)
         assert api.requests_to("mentions")[0].params["max_results"] == "100"
 
+Billing follows X's pay-per-use reads: every post and user object a complete 200 answer
+returns counts once per UTC day (`billed_reads`).
+
 It serves, on 127.0.0.1 and a free port, from in-memory users and posts:
     GET /2/users/by/username/:username     endpoint name "user"
     GET /2/users/:id/mentions              "mentions"  (the 800 newest mentions at most)
     GET /2/users/:id/tweets                "tweets"    (the 3200 newest posts at most)
     GET /2/tweets/search/recent            "search"    (conversation_id:<id> [OR ...], 7 days)
+    GET /2/tweets?ids=...                  "lookup"    (posts by id, at most 100)
 with since_id, until_id, start_time, end_time, max_results and pagination_token/next_token
 honoured, newest first, and only the fields and expansions asked for (the API's defaults
 otherwise). Every request is recorded; faults are scripted with `fail_next`.
@@ -62,6 +66,14 @@ def snowflake_id(created_at: datetime) -> str:
     """An id that sorts by time and decodes to `created_at`, like X's own ids."""
     milliseconds = int(created_at.timestamp() * 1000) - SNOWFLAKE_EPOCH_MS
     return str((milliseconds << 22) | (next(_sequence) & 0x3FFFFF))
+
+
+def _snowflake_time(post_id: str) -> datetime:
+    try:
+        milliseconds = (int(post_id) >> 22) + SNOWFLAKE_EPOCH_MS
+    except ValueError:
+        raise _BadRequest(_invalid_request("since_id", post_id, "not a tweet id")) from None
+    return datetime.fromtimestamp(milliseconds / 1000, tz=UTC)
 
 
 def _iso(moment: datetime) -> str:
@@ -265,6 +277,8 @@ class FakeXApi(LocalServer):
         self._faults = FaultSchedule()
         self._requests: list[RecordedRequest] = []
         self._posts_served = 0
+        # X's bill: each post and user returned, once per UTC day, for this app (token)
+        self._billed: set[tuple[str, str, str]] = set()
         self.add_users(users)
         self.add_posts(posts)
 
@@ -363,6 +377,12 @@ class FakeXApi(LocalServer):
         with self._lock:
             return self._posts_served
 
+    @property
+    def billed_reads(self) -> int:
+        """What X would bill so far: posts and users returned, each once per UTC day."""
+        with self._lock:
+            return len(self._billed)
+
     def assert_served(self) -> None:
         """Fail a test whose client never got a post from this server."""
         if self.posts_served == 0:
@@ -402,7 +422,20 @@ class FakeXApi(LocalServer):
                 data = answer.document.get("data")
                 if isinstance(data, list):
                     self._posts_served += len(data)
+                self._bill(endpoint, answer.document)
         return answer
+
+    def _bill(self, endpoint: str | None, document: dict) -> None:
+        day = datetime.now(UTC).date().isoformat()
+        data = document.get("data")
+        includes = document.get("includes") or {}
+        if endpoint == "user":
+            resources = [("user", data)] if isinstance(data, dict) else []
+        else:
+            resources = [("post", post) for post in data or []]
+        resources += [("post", post) for post in includes.get("tweets") or []]
+        resources += [("user", user) for user in includes.get("users") or []]
+        self._billed.update((day, kind, resource["id"]) for kind, resource in resources)
 
     def _names(self, route_args: str, username: str) -> bool:
         """Whether a path's argument (a username, or a user id) is this user."""
@@ -436,6 +469,8 @@ class FakeXApi(LocalServer):
                     return _Answer(200, self._mentions(route_args, params))
                 if endpoint == "tweets":
                     return _Answer(200, self._tweets(route_args, params))
+                if endpoint == "lookup":
+                    return _Answer(200, self._lookup(params))
                 return _Answer(200, self._search(params))
         except _BadRequest as bad:
             return _Answer(400, bad.problem)
@@ -492,6 +527,16 @@ class FakeXApi(LocalServer):
                 )
             )
         oldest_allowed = datetime.now(UTC) - RECENT_SEARCH_WINDOW
+        if "since_id" in params and _snowflake_time(params["since_id"]) < oldest_allowed:
+            # recent search refuses a since_id from before its window, like a start_time
+            raise _BadRequest(
+                _invalid_request(
+                    "since_id",
+                    params["since_id"],
+                    f"Invalid 'since_id':'{params['since_id']}'. 'since_id' must be a tweet id "
+                    "created after the start of the recent search window",
+                )
+            )
         if "start_time" in params and _parse_time(params["start_time"]) < oldest_allowed:
             raise _BadRequest(
                 _invalid_request(
@@ -508,6 +553,28 @@ class FakeXApi(LocalServer):
             )
         )
         return self._page(found, params, max_results=(10, 100, 10), token_name="next_token")
+
+    def _lookup(self, params: dict[str, str]) -> dict:
+        """Schema `Get2TweetsResponse`: the posts asked for by id (at most 100), in the order
+        asked, and a not-found problem for each one gone; no paging, no meta."""
+        ids = _list(params.get("ids"))
+        if not 1 <= len(ids) <= 100:
+            raise _BadRequest(
+                _invalid_request("ids", params.get("ids", ""), "ids takes 1 to 100 tweet ids")
+            )
+        hidden = self._deleted | self._withheld
+        found = [self._posts[i] for i in ids if i in self._posts and i not in hidden]
+        document: dict[str, Any] = {}
+        errors = [not_found_problem(i, "ids") for i in ids if i not in self._posts or i in hidden]
+        if found:
+            document["data"] = [self._render_post(post, params) for post in found]
+            includes, expansion_errors = self._expand(found, params)
+            if includes:
+                document["includes"] = includes
+            errors += expansion_errors
+        if errors:
+            document["errors"] = errors
+        return document
 
     def _newest_first(self, keep: Callable[[dict], bool]) -> list[dict]:
         hidden = self._deleted | self._withheld
@@ -625,6 +692,7 @@ _ROUTES = (
     ("mentions", re.compile(r"^/2/users/(\d{1,19})/mentions$")),
     ("tweets", re.compile(r"^/2/users/(\d{1,19})/tweets$")),
     ("search", re.compile(r"^/2/tweets/search/recent$()")),
+    ("lookup", re.compile(r"^/2/tweets$()")),
 )
 
 

@@ -117,6 +117,7 @@ def test_three_pages_of_mentions_load_every_post_once_and_the_run_is_recorded(fa
     seeded = seed_conversations(fake, care, 250, start=LAST_NIGHT - timedelta(days=2))
     org = Org(tmp_path, {"Customer Care": [care["username"]]})
     seen = len(fake.requests)
+    billed_before = fake.billed_reads
 
     assert org.run() == 0
 
@@ -132,18 +133,26 @@ def test_three_pages_of_mentions_load_every_post_once_and_the_run_is_recorded(fa
     assert [r.status for r in requests_for(fake, "mentions", care)] == [200, 200, 200]
 
     endpoints = org.endpoints(care["username"])
-    assert set(endpoints) == {"user lookup", "mentions", "tweets", "threads"}
+    assert set(endpoints) == {"user lookup", "mentions", "tweets", "threads", "authors"}
     mentions = endpoints["mentions"]
     assert (mentions["requests"], mentions["pages"], mentions["posts"]) == (3, 3, 250)
     assert mentions["since_id"] is None  # a backfill
     assert mentions["watermark"] == max((r["id"] for r in seeded.roots), key=int)
     assert endpoints["tweets"]["posts"] == 250
     assert endpoints["tweets"]["included_posts"] == 250  # the root each reply answers
-    # X bills every post and user a response returns
+    # X bills every post and user a response returns, once a day: the run's ledger is what
+    # the API bills, each stored post and user once (threads returned nothing unread)
     for counts in endpoints.values():
-        assert counts["billable_reads"] == (
+        assert counts["billable_reads"] <= (
             counts["posts"] + counts["included_posts"] + counts["users"]
         )
+    ledger = sum(counts["billable_reads"] for counts in endpoints.values())
+    assert ledger == fake.billed_reads - billed_before
+    [(posts, users)] = org.query(
+        "select (select count(*) from raw.x_posts), (select count(*) from raw.x_users)"
+    )
+    assert ledger == posts + users
+    assert endpoints["threads"]["billable_reads"] == 0
     (requests, pages, ceilings, complete) = org.query(
         "select requests, pages, ceilings, complete from ops.extract_runs where account = ?",
         [care["username"]],
@@ -176,7 +185,7 @@ def test_running_the_same_night_again_loads_nothing_twice(fake, tmp_path):
     assert sorted(org.post_ids()) == sorted(seeded.post_ids)
     # the second run of the night is on record beside the first, and its books balance
     assert org.query("select count(*) from ops.extract_runs") == [(2,)]
-    assert org.query("select count(*) from ops.extract_endpoints") == [(8,)]
+    assert org.query("select count(*) from ops.extract_endpoints") == [(10,)]
     assert org.query("select count(*), bool_and(balanced) from ops.reconciliations") == [(2, True)]
 
 

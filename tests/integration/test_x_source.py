@@ -41,11 +41,16 @@ TWEET_FIELDS = {
     "entities",
     "lang",
 }
+# What each read strategy expands (ingest/x/thread_plan.py): the bounded one only the
+# referenced posts; it looks up the authors it has not stored, once, at the end.
 EXPANSIONS = {
-    "author_id",
-    "entities.mentions.username",
-    "in_reply_to_user_id",
-    "referenced_tweets.id",
+    "rescan": {
+        "author_id",
+        "entities.mentions.username",
+        "in_reply_to_user_id",
+        "referenced_tweets.id",
+    },
+    "bounded": {"referenced_tweets.id"},
 }
 
 
@@ -73,13 +78,22 @@ def make_source(api: FakeXApi, token: str = TOKEN, **overrides) -> XApiSource:
     return XApiSource(token, api.base_url, **settings)
 
 
-def make_request(now: datetime, *, since_ids=None, backfill_days: float = 6) -> ExtractRequest:
+def make_request(
+    now: datetime,
+    *,
+    since_ids=None,
+    backfill_days: float = 6,
+    strategy: str = "bounded",
+    stored_threads=None,
+) -> ExtractRequest:
     return ExtractRequest(
         platform="x",
         account="acme",
         until=now - timedelta(minutes=1),
         backfill_start=now - timedelta(days=backfill_days),
         since_ids=since_ids or {},
+        stored_threads=stored_threads or {},
+        read_strategy=strategy,
     )
 
 
@@ -154,8 +168,20 @@ def test_pages_through_every_endpoint_returning_each_post_once(api, now):
     expected_threads.append(seeded["side_reply"]["id"])
     assert Counter(threads) == Counter(expected_threads)
     # Endpoints in order, and bodies byte for byte what the server sent (valid JSON).
+    order = ["mentions", "tweets", "threads", "authors"]
     assert [page.endpoint for page in pages] == sorted(
-        (page.endpoint for page in pages), key=["mentions", "tweets", "threads"].index
+        (page.endpoint for page in pages), key=order.index
+    )
+    # every author read was looked up once, by one post of theirs read before
+    looked_up = [json.loads(page.body) for page in pages if page.endpoint == "authors"]
+    authors = {
+        post["author_id"] for page in pages for post in json.loads(page.body).get("data", [])
+    }
+    users = {user["id"] for body in looked_up for user in body["includes"]["users"]}
+    # acme too: the answer of its user lookup is not landed, so staging would lack it
+    assert users == authors and seeded["acme"]["id"] in users
+    assert {p["id"] for body in looked_up for p in body["data"]} <= set(
+        mentions + post_ids(pages, "tweets") + post_ids(pages, "threads")
     )
     assert all(isinstance(json.loads(page.body), dict) for page in pages)
 
@@ -194,9 +220,10 @@ def test_threads_are_searched_in_batches_each_conversation_once(api, now):
     assert set(searched.values()) == {1}
 
 
-def test_requests_carry_fields_expansions_and_time_bounds(api, now):
+@pytest.mark.parametrize("strategy", ["bounded", "rescan"])
+def test_requests_carry_fields_expansions_and_time_bounds(api, now, strategy):
     seed_customer_care(api, now, mentions=3, replies=1)
-    request = make_request(now)
+    request = make_request(now, strategy=strategy)
 
     pages, result, failure = run(make_source(api), request)
 
@@ -207,7 +234,7 @@ def test_requests_carry_fields_expansions_and_time_bounds(api, now):
     for endpoint in ("mentions", "tweets", "search"):
         sent = api.requests_to(endpoint)[0].params
         assert set(sent["tweet.fields"].split(",")) == TWEET_FIELDS
-        assert set(sent["expansions"].split(",")) == EXPANSIONS
+        assert set(sent["expansions"].split(",")) == EXPANSIONS[strategy]
         assert set(sent["user.fields"].split(",")) == {"username", "name"}
         assert sent["max_results"] == "100"
         assert sent["end_time"] == until
@@ -220,7 +247,8 @@ def test_requests_carry_fields_expansions_and_time_bounds(api, now):
     assert datetime.fromisoformat(search["start_time"]) >= request.backfill_start
     # What was asked for came back: expanded users and referenced posts.
     tweets_page = json.loads(next(page.body for page in pages if page.endpoint == "tweets"))
-    assert {"users", "tweets"} <= set(tweets_page["includes"])
+    expanded = {"users", "tweets"} if strategy == "rescan" else {"tweets"}
+    assert set(tweets_page["includes"]) == expanded
     assert {"conversation_id", "in_reply_to_user_id", "referenced_tweets", "entities"} <= set(
         tweets_page["data"][0]
     )
@@ -524,6 +552,132 @@ def test_recent_search_window_is_recorded_and_respected(api, now):
     assert failure is None
     assert [c for c in second.ceilings if "backfill start" in c] == []
     assert [c for c in second.ceilings if "1 conversation(s)" in c]
+
+
+# ---------------------------------------------------------------- what a night costs
+
+
+def stored_threads_of(pages: list[ResponsePage]) -> dict[str, str]:
+    """Per conversation, the newest post the pages brought (what the plan step reads)."""
+    newest: dict[str, str] = {}
+    for page in pages:
+        for post in json.loads(page.body).get("data", []):
+            conversation = post["conversation_id"]
+            if int(post["id"]) > int(newest.get(conversation, "0")):
+                newest[conversation] = post["id"]
+    return newest
+
+
+def ledger(result: ExtractResult) -> int:
+    return sum(counts.billable_reads for counts in result.endpoints.values())
+
+
+@pytest.mark.parametrize("strategy", ["bounded", "rescan"])
+def test_the_ledger_is_what_x_bills(api, now, strategy):
+    seed_customer_care(api, now, mentions=250, replies=30)
+
+    pages, result, failure = run(make_source(api), make_request(now, strategy=strategy))
+
+    assert failure is None
+    assert ledger(result) == api.billed_reads
+    # Every mention comes back from the mentions timeline and again from its thread
+    # search, and @acme on every page: counted per response, it would be far more.
+    returned = 0
+    for page in pages:
+        body = json.loads(page.body)
+        includes = body.get("includes", {})
+        returned += sum(len(body.get(key, [])) for key in ("data",))
+        returned += len(includes.get("tweets", [])) + len(includes.get("users", []))
+    assert returned + 1 > ledger(result) * 1.5
+
+
+def add_a_night(api: FakeXApi, now: datetime, seeded: dict) -> dict:
+    """A new reply in a stored conversation, and a conversation first seen tonight whose
+    root (two days old) mentions no one: only a search over the window finds it."""
+    customer = api.user("newcomer")
+    old_root = api.post(customer, "my blender smokes", at=now - timedelta(days=2))
+    tagged = api.post(
+        customer, "@acme look at this", at=now - timedelta(minutes=40), reply_to=old_root
+    )
+    follow_up = api.post(
+        api.user("customer0x"),
+        f"@{seeded['acme']['username']} any news?",
+        at=now - timedelta(minutes=20),
+        reply_to=seeded["roots"][0],
+    )
+    return {"old_root": old_root, "tagged": tagged, "follow_up": follow_up}
+
+
+def test_bounded_reads_only_what_is_new_and_misses_nothing_rescan_stores(now):
+    stored: dict[str, set[str]] = {}
+    bills: dict[str, int] = {}
+    for strategy in ("rescan", "bounded"):
+        with FakeXApi(token=TOKEN) as api:
+            seeded = seed_customer_care(api, now - timedelta(hours=2), mentions=40, replies=20)
+            request = make_request(now - timedelta(hours=1), strategy=strategy)
+            first_pages, first, failure = run(make_source(api), request)
+            assert failure is None
+            night = add_a_night(api, now, seeded)
+            searches_before = len(api.requests_to("search"))
+            second_pages, second, failure = run(
+                make_source(api),
+                make_request(
+                    now,
+                    since_ids=first.watermarks,
+                    strategy=strategy,
+                    stored_threads=stored_threads_of(first_pages),
+                ),
+            )
+            assert failure is None
+            # a second night is another UTC day: everything it returns is billed again
+            bills[strategy] = ledger(second)
+            searches = [r.params for r in api.requests_to("search")[searches_before:]]
+            # the two fakes draw different ids for the same posts: compare what they say
+            stored[strategy] = {
+                (post["created_at"], post["text"])
+                for page in first_pages + second_pages
+                for post in json.loads(page.body).get("data", [])
+            }
+        for post in (night["old_root"], night["follow_up"]):
+            assert (post["created_at"], post["text"]) in stored[strategy]
+        if strategy == "bounded":
+            known = seeded["roots"][0]["conversation_id"]
+            bounded = [s for s in searches if f"conversation_id:{known}" in s["query"]]
+            fresh = [s for s in searches if night["old_root"]["id"] in s["query"]]
+            assert bounded and all("start_time" not in s for s in bounded)
+            assert int(bounded[0]["since_id"]) == int(stored_threads_of(first_pages)[known])
+            assert fresh and all("since_id" not in s for s in fresh)
+            # a conversation first seen tonight: searched from the backfill start (6 days)
+            assert datetime.fromisoformat(fresh[0]["start_time"]) < now - timedelta(days=5)
+            # a stored conversation's root is not read again
+            assert post_ids(second_pages, "threads").count(seeded["roots"][0]["id"]) == 0
+    assert stored["rescan"] <= stored["bounded"]
+    assert bills["bounded"] < bills["rescan"]
+
+
+def test_a_stored_bound_older_than_the_search_window_is_not_sent(api, now):
+    """Recent search refuses a since_id from before its window: such a conversation is
+    searched over the window instead, and recorded as partial."""
+    api.user("acme")
+    alice = api.user("alice")
+    old_root = api.post(alice, "@acme old problem", at=now - timedelta(days=10))
+    api.post(alice, "@acme back again", at=now - timedelta(hours=3), reply_to=old_root)
+    stored = {old_root["conversation_id"]: old_root["id"]}
+
+    pages, result, failure = run(
+        make_source(api),
+        make_request(
+            now,
+            since_ids={"mentions": old_root["id"], "tweets": old_root["id"]},
+            stored_threads=stored,
+        ),
+    )
+
+    assert failure is None
+    search = api.requests_to("search")[-1]
+    assert search.status == 200 and "since_id" not in search.params
+    assert any("1 conversation(s)" in c for c in result.ceilings)
+    assert len(post_ids(pages, "threads")) == 1  # the reply; the root is past the window
 
 
 def test_unknown_account_fails_clearly(api, now):

@@ -78,13 +78,16 @@ def collect(source: PageSource, request: ExtractRequest) -> tuple[list[Any], Ext
     return pages, result
 
 
-def request_for(account: str, start: date, end: date, **since_ids: str) -> ExtractRequest:
+def request_for(
+    account: str, start: date, end: date, strategy: str = "bounded", **since_ids: str
+) -> ExtractRequest:
     return ExtractRequest(
         platform="x",
         account=account,
         backfill_start=utc(start),
         until=utc(end),
         since_ids=since_ids,
+        read_strategy=strategy,
     )
 
 
@@ -291,17 +294,31 @@ def test_handoffs_mention_the_other_department_on_the_start_day(
 # --- pages
 
 
-def test_pages_have_the_api_envelope(glued: OrgConfig) -> None:
-    pages, result = collect(
-        SimulatedXSource(glued.for_simulation()), request_for("AcmeHelp", START, END)
-    )
-    assert {p.endpoint for p in pages} == set(ENDPOINTS)
-    assert result.requests == len(pages)
-    assert result.ceilings == []
+@pytest.mark.parametrize("strategy", ["bounded", "rescan"])
+def test_pages_have_the_api_envelope(glued: OrgConfig, strategy: str) -> None:
+    request = request_for("AcmeHelp", START, END, strategy)
+    pages, result = collect(SimulatedXSource(glued.for_simulation()), request)
+    # "rescan" expands every author on its pages: it has none to look up
+    looked_up = {"authors"} if strategy == "bounded" else set()
+    assert {p.endpoint for p in pages} == {"mentions", "tweets", "threads"} | looked_up
+    assert set(ENDPOINTS) == {"mentions", "tweets", "threads", "authors"}
+    assert result.requests == len(pages) + 1  # and the user lookup, as the live source
+    # a 28-day backfill reaches past the 7 days recent search covers; threads of
+    # conversations started before them are partial
+    assert {c.split(";")[0] for c in result.ceilings} == {"threads: recent search covers 7 days"}
+    assert any("backfill start" in c for c in result.ceilings)
     by_endpoint: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for page in pages:
         body = json.loads(page.body)
+        if page.endpoint == "threads" and body == {"meta": {"result_count": 0}}:
+            continue  # a search of conversations whose posts are all older than 7 days
         by_endpoint[page.endpoint].append(body)
+        if page.endpoint == "authors":  # GET /2/tweets?ids=: one post of each, no meta
+            assert list(body) == ["data", "includes"]
+            assert {u["id"] for u in body["includes"]["users"]} == {
+                post["author_id"] for post in body["data"]
+            }
+            continue
         assert list(body) == ["data", "includes", "meta"]
         data, meta = body["data"], body["meta"]
         assert 0 < len(data) <= PAGE_SIZE
@@ -310,19 +327,33 @@ def test_pages_have_the_api_envelope(glued: OrgConfig) -> None:
         assert [int(p["id"]) for p in data] == sorted((int(p["id"]) for p in data), reverse=True)
         users = {u["id"]: u for u in body["includes"]["users"]}
         assert all(list(u) == ["id", "name", "username"] for u in users.values())
-        for post in data:
-            assert post["author_id"] in users
+        if strategy == "bounded":
+            assert users == {}  # authors not stored yet are looked up at the end, once
+        else:
+            assert {post["author_id"] for post in data} <= set(users)
+        for post in data if strategy == "rescan" else []:
             for mention in post.get("entities", {}).get("mentions", []):
                 assert users[mention["id"]]["username"] == mention["username"]
     for endpoint, bodies in by_endpoint.items():
-        assert all("next_token" in b["meta"] for b in bodies[:-1]), endpoint
-        assert "next_token" not in bodies[-1]["meta"], endpoint
-        assert result.watermarks[endpoint] == bodies[0]["meta"]["newest_id"]
+        if endpoint not in ("threads", "authors"):  # threads: one pagination per search
+            assert all("next_token" in b["meta"] for b in bodies[:-1]), endpoint
+            assert "next_token" not in bodies[-1]["meta"], endpoint
+            assert result.watermarks[endpoint] == bodies[0]["meta"]["newest_id"]
         counts = result.endpoints[endpoint]
         posts = sum(len(b["data"]) for b in bodies)
         users = sum(len(b["includes"]["users"]) for b in bodies)
-        assert (counts.requests, counts.pages, counts.posts) == (len(bodies), len(bodies), posts)
-        assert (counts.users, counts.billable_reads) == (users, posts + users)
+        answered = sum(page.endpoint == endpoint for page in pages)
+        assert (counts.requests, counts.pages, counts.posts) == (answered, answered, posts)
+        assert counts.users == users
+    # X bills each post and user once a day: the run's pages, deduplicated
+    every = [body for bodies in by_endpoint.values() for body in bodies]
+    distinct_posts = {post["id"] for body in every for post in body["data"]}
+    distinct_users = {user["id"] for body in every for user in body["includes"]["users"]}
+    distinct_users.add(user_id_for_handle("AcmeHelp"))  # the user lookup
+    assert {post["author_id"] for body in every for post in body["data"]} <= distinct_users
+    billed = sum(counts.billable_reads for counts in result.endpoints.values())
+    assert billed == len(distinct_posts) + len(distinct_users)
+    assert billed < sum(c.posts + c.users for c in result.endpoints.values())
 
 
 def served(pages: list[Any], endpoint: str) -> list[dict[str, Any]]:
@@ -340,6 +371,8 @@ def test_endpoints_serve_exactly_the_accounts_posts_across_pages(
     account_id = user_id_for_handle("AcmeHelp")
     start, until = START + timedelta(days=3), END - timedelta(days=1)
     window = (start.isoformat(), until.isoformat())
+    # recent search reaches 7 days back from the simulated clock (the night's end)
+    searchable = (until - timedelta(days=7)).isoformat() + "T00:30:00.000Z"
     pages, _ = collect(
         SimulatedXSource(glued.for_simulation()), request_for("@acmehelp", start, until)
     )
@@ -350,22 +383,25 @@ def test_endpoints_serve_exactly_the_accounts_posts_across_pages(
     def mentions_account(post: dict[str, Any]) -> bool:
         return any(m["id"] == account_id for m in post.get("entities", {}).get("mentions", []))
 
-    took_part = {
-        p["conversation_id"]
-        for p in glued_posts
-        if p["created_at"] < window[1] and (p["author_id"] == account_id or mentions_account(p))
-    }
     expected = {
         "mentions": [
             p for p in glued_posts if p["author_id"] != account_id and mentions_account(p)
         ],
         "tweets": [p for p in glued_posts if p["author_id"] == account_id],
-        "threads": [p for p in glued_posts if p["conversation_id"] in took_part],
     }
+    seen = {p["conversation_id"] for posts in expected.values() for p in posts if in_window(p)}
     for endpoint, posts in expected.items():
         want = sorted((p for p in posts if in_window(p)), key=lambda p: -int(p["id"]))
         got = served(pages, endpoint)
         assert got == want, endpoint
+    # threads: every conversation seen tonight, once, as far back as search reaches
+    want_threads = {
+        p["id"]
+        for p in glued_posts
+        if p["conversation_id"] in seen and searchable <= p["created_at"] < window[1]
+    }
+    got_threads = [p["id"] for p in served(pages, "threads")]
+    assert sorted(got_threads) == sorted(want_threads)
     assert sum(p.endpoint == "threads" for p in pages) >= 3
 
 
@@ -390,11 +426,12 @@ def test_nothing_new_is_one_empty_page_and_keeps_the_watermark(glued: OrgConfig)
     source = SimulatedXSource(glued.for_simulation())
     _, result = collect(source, request_for("AcmeLabs", START, END))
     pages, again = collect(source, request_for("AcmeLabs", START, END, **result.watermarks))
-    assert [p.endpoint for p in pages] == list(ENDPOINTS)
+    # no new mention or post: no conversation to search
+    assert [p.endpoint for p in pages] == ["mentions", "tweets"]
     assert all(p.body == b'{"meta":{"result_count":0}}' for p in pages)
-    assert again.watermarks == result.watermarks and again.requests == 3
+    assert again.watermarks == result.watermarks and again.requests == 3  # with the lookup
     empty, fresh = collect(source, request_for("AcmeLabs", END, END))
-    assert len(empty) == 3 and fresh.watermarks == {}
+    assert len(empty) == 2 and fresh.watermarks == {}
 
 
 def test_requests_for_other_platforms_or_accounts_are_refused(glued: OrgConfig) -> None:
