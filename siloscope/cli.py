@@ -140,9 +140,9 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     if args.cost:
         from siloscope.costs import cost_report
 
+        config = load_config(settings.config_path)  # the price per read
         if not settings.db_path.exists():
             raise InputError(f"--db {settings.db_path}: no database there: run `siloscope run`")
-        config = load_config(settings.config_path)  # the price per read
         print(cost_report(settings, config.costs.x_price_per_read))
         return 0
     if args.html:
