@@ -34,10 +34,7 @@ from ingest.x.thread_plan import (
     ThreadSearch,
     author_lookups,
     check_strategy,
-    plan_thread_searches,
-    search_window_start,
-    stored_bounds,
-    thread_ceilings,
+    plan_threads,
     utc_instant,
 )
 
@@ -285,27 +282,12 @@ def _thread_pages(night: _Night, result: ExtractResult, max_chars: int) -> Itera
     endpoint = "threads"
     request = night.request
     result.endpoint(endpoint)
-    window_start = search_window_start(night.now)
-    backfill_start = utc_instant(request.backfill_start)
-    bounds = stored_bounds(
-        night.conversations, request.stored_threads, window_start, request.read_strategy
+    plan = plan_threads(
+        night.conversations, request, now=night.now, end=night.now, max_chars=max_chars
     )
-    backfilling = not all(request.since_ids.get(e) for e in ("mentions", "tweets"))
-    result.ceilings.extend(
-        thread_ceilings(
-            night.conversations,
-            bounds,
-            window_start=window_start,
-            backfill_start=backfill_start,
-            backfilling=backfilling,
-        )
-    )
-    start = max(window_start, backfill_start)
-    searches = plan_thread_searches(
-        night.conversations, bounds, start=start, end=night.now, max_chars=max_chars
-    )
+    result.ceilings.extend(plan.ceilings)
     newest = [int(request.since_ids["threads"])] if request.since_ids.get(endpoint) else []
-    for search in searches:
+    for search in plan.searches:
         served = False
         for posts, more in _chunks(_search_hits(night, search), PAGE_SIZE):
             served = True

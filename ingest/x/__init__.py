@@ -10,9 +10,11 @@ Endpoints (the `ResponsePage.endpoint` of each page):
     "mentions"  GET /2/users/:id/mentions
     "tweets"    GET /2/users/:id/tweets
     "threads"   GET /2/tweets/search/recent, query conversation_id:<id> OR ...
+    "authors"   GET /2/tweets?ids=..., the authors not stored yet ("bounded" reads)
 
 The source is in `source.py`, HTTP and retries in `http.py`, paging in `paging.py`,
-failures in `errors.py`; README.md describes watermarks, ceilings and rate limits.
+failures in `errors.py`, what a night reads in `thread_plan.py`, what X bills in
+`billing.py`; README.md describes watermarks, ceilings and rate limits.
 """
 
 from ingest.x.errors import (

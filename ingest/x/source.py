@@ -33,10 +33,7 @@ from ingest.x.thread_plan import (
     EXPANSIONS,
     author_lookups,
     check_strategy,
-    plan_thread_searches,
-    search_window_start,
-    stored_bounds,
-    thread_ceilings,
+    plan_threads,
 )
 
 ENDPOINTS = ("mentions", "tweets", "threads", "authors")
@@ -271,34 +268,17 @@ class XApiSource:
     ) -> Iterator[ResponsePage]:
         endpoint = "threads"
         now = datetime.now(UTC)
-        window_start = search_window_start(now)
-        backfill_start = as_utc(request.backfill_start)
-        start = max(window_start, backfill_start)
         end = min(as_utc(request.until), now - SEARCH_END_DELAY)
-        bounds = stored_bounds(
-            conversations, request.stored_threads, window_start, request.read_strategy
+        plan = plan_threads(
+            conversations, request, now=now, end=end, max_chars=self.search_query_max_chars
         )
-        # Backfilling (a timeline without since_id) reaches further back than search can.
-        backfilling = not all(request.since_ids.get(e) for e in ("mentions", "tweets"))
-        result.ceilings.extend(
-            thread_ceilings(
-                conversations,
-                bounds,
-                window_start=window_start,
-                backfill_start=backfill_start,
-                backfilling=backfilling,
-            )
-        )
-        if not conversations or start >= end:
-            return
-
+        result.ceilings.extend(plan.ceilings)
         received: list[Page] = []
-        searches = plan_thread_searches(
-            conversations, bounds, start=start, end=end, max_chars=self.search_query_max_chars
-        )
-        for search in searches:
+        for search in plan.searches:
             bound: dict[str, Any] = (
-                {"since_id": search.since_id} if search.since_id else {"start_time": start}
+                {"since_id": search.since_id}
+                if search.since_id
+                else {"start_time": search.start_time}
             )
             pages = fetch_pages(
                 client.search_recent_tweets,

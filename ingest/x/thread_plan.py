@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 from ingest.formats.x_api_v2 import snowflake_time
 from ingest.live import stamp
+from ingest.pages import ExtractRequest
 from ingest.x.paging import conversation_queries
 
 STRATEGIES = ("bounded", "rescan")
@@ -81,6 +82,49 @@ class ThreadSearch:
     end_time: datetime
     since_id: str | None = None
     start_time: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ThreadPlan:
+    """A night's thread searches and what they cannot see (`threads: ...` ceilings)."""
+
+    searches: list[ThreadSearch]
+    ceilings: list[str]
+
+
+def plan_threads(
+    conversations: Collection[str],
+    request: ExtractRequest,
+    *,
+    now: datetime,
+    end: datetime,
+    max_chars: int,
+) -> ThreadPlan:
+    """The searches of tonight's `conversations` for `request`, as of `now`, up to `end`.
+
+    The live source and the simulator both plan with this, so they ask the same.
+    """
+    window_start = search_window_start(now)
+    backfill_start = utc_instant(request.backfill_start)
+    bounds = stored_bounds(
+        conversations, request.stored_threads, window_start, request.read_strategy
+    )
+    # Backfilling (a timeline without since_id) reaches further back than search can.
+    backfilling = not all(request.since_ids.get(e) for e in ("mentions", "tweets"))
+    ceilings = thread_ceilings(
+        conversations,
+        bounds,
+        window_start=window_start,
+        backfill_start=backfill_start,
+        backfilling=backfilling,
+    )
+    start = max(window_start, backfill_start)
+    if not conversations or start >= utc_instant(end):
+        return ThreadPlan([], ceilings)
+    searches = plan_thread_searches(
+        conversations, bounds, start=start, end=end, max_chars=max_chars
+    )
+    return ThreadPlan(searches, ceilings)
 
 
 def stored_bounds(
