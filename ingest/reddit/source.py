@@ -353,14 +353,14 @@ class _Run:
             for _document, page in self._received(endpoint, listings.parse_thread_page):
                 yield page
             if skipped:
-                unexpanded[submission_id] = (len(skipped), sum(more.count for more in skipped))
+                unexpanded[submission_id] = (len(skipped), sum(map(_hidden_at_least, skipped)))
         if unexpanded:
             stubs = sum(count for count, _ in unexpanded.values())
             comments = sum(hidden for _, hidden in unexpanded.values())
             self.result.ceilings.append(
                 f"threads: replace_more limit {limit} reached in {len(unexpanded)} "
                 f"submission(s) ({_some(unexpanded)}); {stubs} 'more comments' stub(s) "
-                f"for {comments} comment(s) not expanded"
+                f"for at least {comments} comment(s) not expanded"
             )
         if unreadable:
             statuses = ", ".join(str(s) for s in sorted(set(unreadable.values())))
@@ -436,6 +436,13 @@ def _target(account: str) -> _Target:
             endpoint="comments",
         )
     return _Target(name, is_subreddit=False)
+
+
+def _hidden_at_least(more: Any) -> int:
+    """How many comments a MoreComments stub hides, at least. A "load more comments" stub
+    says so (`count`, the ids in `children`); a "continue this thread" stub says count 0
+    and lists no children, but stands for one reply at least."""
+    return max(more.count, len(more.children), 1)
 
 
 def _watermark_value(mark: str | None) -> float | None:

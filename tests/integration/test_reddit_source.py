@@ -345,6 +345,33 @@ def test_more_comments_are_expanded_within_the_replace_more_bound(now):
         api.assert_served()
 
 
+def test_unexpanded_stubs_count_at_least_the_comments_they_hide(now):
+    """A "load more comments" stub says how many it hides (its count, its children); a
+    "continue this thread" stub says count 0 and lists no children, yet hides at least one."""
+    with FakeRedditApi(
+        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, tree_children=2, tree_depth=3
+    ) as api:
+        acme = api.account("AcmeSupport", password=PASSWORD)
+        alice = api.user("alice")
+        post = api.submission(alice, "Help", at=now - timedelta(hours=10))
+        top = [
+            api.comment(api.user(f"c{n}"), f"me too {n}", parent=post, at=now - timedelta(hours=9))
+            for n in range(7)
+        ]  # 2 shown, 5 behind one "load more comments" stub (count 5)
+        chain = [api.comment(acme, "u/alice on it", parent=top[0], at=now - timedelta(hours=8))]
+        for n in range(4):  # depth 3 and below: behind one "continue this thread" stub
+            chain.append(api.comment(alice, f"step {n}", parent=chain[-1], at=now))
+
+        pages, result, failure = run(make_source(api, replace_more_limit=0), make_request(now))
+
+    assert failure is None
+    [ceiling] = [c for c in result.ceilings if c.startswith("threads:")]
+    assert ceiling == (
+        f"threads: replace_more limit 0 reached in 1 submission(s) ({post['id']}); "
+        "2 'more comments' stub(s) for at least 6 comment(s) not expanded"
+    )
+
+
 def test_deleted_and_removed_comments_are_landed_as_received(api, now):
     seeded = seed_support(api, now, customers=1)
     post = seeded["posts"][0]
