@@ -5,15 +5,20 @@ Thin on purpose: the scheduler parses this file every few seconds, so it imports
 airflow.sdk; the steps live in siloscope.pipeline and import their libraries inside.
 Settings come from SILOSCOPE_CONFIG / SILOSCOPE_DB / SILOSCOPE_LANDING at run time,
 credentials from the Airflow Connections x_default, reddit_default, bluesky_default
-(bluesky_<handle>) and mastodon_<user>_<instance>.
+(bluesky_<handle>) and mastodon_<user>_<instance>. A failure a retry cannot heal (a refused
+or missing credential, a broken config) fails its task at once with the message that says
+what to fix; 429s, 5xx and timeouts are retried.
 SILOSCOPE_WRITER_QUEUE is read here, at parse time, because a task's queue is part of the
 DAG the scheduler stores.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from airflow.sdk import dag, task
 
@@ -30,6 +35,35 @@ def _interval_end(context) -> datetime:
     # A manual run in Airflow 3 may have no data interval; it measures up to run_after.
     end = context.get("data_interval_end") or context["dag_run"].run_after
     return end.astimezone(UTC)
+
+
+def _settings_and_config():
+    """Where things are, and the organisation's config: read when a task runs, not at parse."""
+    from siloscope.config import load_config
+    from siloscope.settings import Settings
+
+    settings = Settings.resolve()
+    return settings, load_config(settings.config_path)
+
+
+def _retrying_only_what_can_heal(step: Callable[..., Any]) -> Callable[..., Any]:
+    """A failure that says it is not `retryable` (a refused or missing credential, a broken
+    config, books that do not balance, a failed critical expectation) fails the task at
+    once with its message, which says what to fix; the rest (429, 5xx, timeouts) is left
+    to the task's retries."""
+
+    @functools.wraps(step)
+    def run(*args, **kwargs):
+        try:
+            return step(*args, **kwargs)
+        except Exception as exc:
+            if getattr(exc, "retryable", True):
+                raise
+            from airflow.sdk.exceptions import AirflowFailException
+
+            raise AirflowFailException(str(exc)) from exc
+
+    return run
 
 
 @dag(
@@ -51,31 +85,28 @@ def _interval_end(context) -> datetime:
 )
 def siloscope_nightly():
     @task(pool=DUCKDB_POOL, queue=WRITER_QUEUE)
+    @_retrying_only_what_can_heal
     def plan(**context) -> list[dict]:
         """One extract target per configured (platform, account), with its watermarks."""
-        from siloscope.config import load_config
         from siloscope.pipeline import plan_extract
-        from siloscope.settings import Settings
 
-        settings = Settings.resolve()
-        config = load_config(settings.config_path)
+        settings, config = _settings_and_config()
         return [t.to_dict() for t in plan_extract(settings, config, _interval_end(context))]
 
     @task(
         map_index_template="{{ task.op_kwargs['target']['platform'] }}/"
         "{{ task.op_kwargs['target']['account'] }}"
     )
+    @_retrying_only_what_can_heal
     def extract(target: dict, **context) -> dict:
-        from siloscope.config import load_config
         from siloscope.pipeline import ExtractTarget
         from siloscope.pipeline import extract as extract_account
-        from siloscope.settings import Settings
         from siloscope.sources import airflow_live_source
 
-        settings = Settings.resolve()
+        settings, config = _settings_and_config()
         return extract_account(
             settings,
-            load_config(settings.config_path),
+            config,
             ExtractTarget(**target),
             run_id=context["run_id"],
             until=_interval_end(context),
@@ -84,6 +115,7 @@ def siloscope_nightly():
 
     # all_done: what the other accounts landed is loaded even when one account failed
     @task(pool=DUCKDB_POOL, queue=WRITER_QUEUE, trigger_rule="all_done")
+    @_retrying_only_what_can_heal
     def load() -> str:
         from siloscope.pipeline import load as load_landing
         from siloscope.settings import Settings
@@ -91,67 +123,50 @@ def siloscope_nightly():
         return load_landing(Settings.resolve()).describe()
 
     @task(pool=DUCKDB_POOL, queue=WRITER_QUEUE)
+    @_retrying_only_what_can_heal
     def build(**context) -> dict:
-        from siloscope.config import load_config
         from siloscope.pipeline import build as build_marts
         from siloscope.pipeline import nightly_window
-        from siloscope.settings import Settings
 
-        settings = Settings.resolve()
-        config = load_config(settings.config_path)
+        settings, config = _settings_and_config()
         return build_marts(settings, config, nightly_window(config, _interval_end(context)))
 
     # Reads the working database, so it queues behind the writers in their pool.
     @task(pool=DUCKDB_POOL, queue=WRITER_QUEUE)
+    @_retrying_only_what_can_heal
     def publish() -> str:
-        from siloscope.config import load_config
         from siloscope.pipeline import publish as publish_marts
-        from siloscope.settings import Settings
 
-        settings = Settings.resolve()
-        return publish_marts(settings, load_config(settings.config_path)).describe()
+        return publish_marts(*_settings_and_config()).describe()
 
     # Reads only the published copy, which no writer ever locks; it is on the writer's disk.
     @task(queue=WRITER_QUEUE)
+    @_retrying_only_what_can_heal
     def report_page() -> str:
-        from siloscope.config import load_config
         from siloscope.pipeline import report_page as write_report_page
-        from siloscope.settings import Settings
 
-        settings = Settings.resolve()
-        return str(write_report_page(settings, load_config(settings.config_path)))
+        return str(write_report_page(*_settings_and_config()))
 
-    # A mismatch will be the same on a retry: fail at once, before the marts are rebuilt.
+    # A mismatch is the same on a retry (ReconciliationFailed is not retryable): the task
+    # fails at once, before the marts are rebuilt.
     @task(pool=DUCKDB_POOL, queue=WRITER_QUEUE)
+    @_retrying_only_what_can_heal
     def reconcile(**context) -> str:
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from ingest.reconcile import ReconciliationFailed
         from siloscope.pipeline import reconcile as reconcile_runs
         from siloscope.settings import Settings
 
-        try:
-            results = reconcile_runs(Settings.resolve(), _interval_end(context))
-        except ReconciliationFailed as exc:
-            raise AirflowFailException(str(exc)) from exc
+        results = reconcile_runs(Settings.resolve(), _interval_end(context))
         return "\n".join(result.describe() for result in results)
 
-    # Nothing downstream (publishing) runs on data that failed a critical expectation.
+    # Nothing downstream (publishing) runs on data that failed a critical expectation (not
+    # retryable: the task fails at once).
     @task(pool=DUCKDB_POOL, queue=WRITER_QUEUE)
+    @_retrying_only_what_can_heal
     def validate(**context) -> str:
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from siloscope.config import load_config
         from siloscope.pipeline import validate as validate_marts
-        from siloscope.settings import Settings
-        from transforms.quality import ValidationFailed
 
-        settings = Settings.resolve()
-        config = load_config(settings.config_path)
-        try:
-            report = validate_marts(settings, config, context["run_id"], _interval_end(context))
-        except ValidationFailed as exc:
-            raise AirflowFailException(str(exc)) from exc
+        settings, config = _settings_and_config()
+        report = validate_marts(settings, config, context["run_id"], _interval_end(context))
         return report.describe()
 
     # Downstream of every extract too: a failed account fails the run visibly, after the

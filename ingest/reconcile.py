@@ -164,6 +164,11 @@ def _problem(counts: dict[str, int], extracted: int | None) -> str | None:
 
 
 class ReconciliationFailed(RuntimeError):
+    """The books of some account do not balance. The same pages give the same books, so
+    retrying cannot heal it (`retryable`: the DAG fails the task at once)."""
+
+    retryable = False
+
     def __init__(self, failures: list[Reconciliation]):
         super().__init__(
             "reconciliation failed: records fetched != loaded + rejected + duplicates skipped\n"

@@ -42,7 +42,10 @@ _AT_DISALLOWED_TLDS = (
 
 
 class ConfigError(ValueError):
-    """A config file that cannot be used; the message names the file and the key."""
+    """A config file that cannot be used; the message names the file and the key. A person
+    has to mend the file, so no retry can help (`retryable`)."""
+
+    retryable = False
 
 
 def normalize_handle(handle: str) -> str:

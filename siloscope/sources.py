@@ -78,12 +78,16 @@ def env_live_source(platform: str, config: OrgConfig | None = None) -> PageSourc
 
 
 def airflow_live_source(platform: str, config: OrgConfig | None = None) -> PageSource:
-    from airflow.sdk import Connection
 
     if platform == "x":
         from ingest.x import XApiSource
 
-        connection = Connection.get("x_default")
+        connection = _optional_connection("x_default")
+        if connection is None:
+            raise MissingCredential(
+                "X bearer token missing: add Airflow Connection x_default with the token as "
+                "its password (sources.x is 'api')"
+            )
         if not connection.password:
             raise MissingCredential(
                 "X bearer token missing: put it in the password of Airflow Connection x_default"

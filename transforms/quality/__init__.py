@@ -86,7 +86,10 @@ class ValidationReport:
 
 
 class ValidationFailed(RuntimeError):
-    """A critical expectation failed: the run stops before anything is published."""
+    """A critical expectation failed: the run stops before anything is published. The same
+    data fails the same way, so retrying cannot heal it (`retryable`)."""
+
+    retryable = False
 
     def __init__(self, report: ValidationReport):
         super().__init__(
