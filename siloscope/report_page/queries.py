@@ -57,6 +57,7 @@ select
 from marts.conversations
 where first_response_seconds is not null
 group by first_department
+order by median_seconds desc, department
 """
 
 VERDICT_TREND = """

@@ -220,3 +220,16 @@ def test_docs_show_the_sql_behind_every_chart_verbatim():
         assert chart in docs, chart
         for sql in queries:
             assert _normalised(sql) in docs, f"{chart}: {sql}"
+
+
+def test_first_response_rows_come_slowest_first_and_ties_by_name(tmp_path):
+    """The box plot and its table list departments in one order every time: a group-by
+    alone returns them in whatever order DuckDB's threads finish."""
+    from siloscope.report_page.queries import load_report_data
+
+    db = build_database(tmp_path / "work.duckdb", messages(), org_config(min_conversations=50))
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = load_report_data(con).first_responses
+    assert len(rows) >= 2
+    expected = sorted(rows, key=lambda r: (-r["median_seconds"], r["department"]))
+    assert [r["department"] for r in rows] == [r["department"] for r in expected]
