@@ -25,7 +25,7 @@ help:
 	@echo "make run   - the nightly DAG, run by Airflow, on the example config -> data/siloscope.duckdb"
 	@echo "make test  - the whole test suite"
 	@echo "make test-scale - the DAG on Celery workers: Postgres, Redis, S3 (moto), two workers"
-	@echo "make lint  - ruff"
+	@echo "make lint  - ruff (lint, format, complexity) and mypy"
 	@echo "make bench - load and build throughput vs the DuckDB floor and dlt (BENCH_MESSAGES=100k|1M|10M)"
 	@echo "make bench-cost - X reads per new post over 14 simulated nights, before/after (issue 17)"
 
@@ -84,6 +84,7 @@ test-scale: $(VENV)/.installed $(REDIS_SERVER) $(PG_CTL)
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # Not part of `make test`: figures to read, written to bench/results.json. The bench group
 # (dlt) is synced here only; `make test` never needs it.

@@ -51,7 +51,7 @@ def floor(args: dict[str, Any]) -> dict[str, Any]:
     con.close()
     seconds = time.perf_counter() - started
     with duckdb.connect(args["db"], read_only=True) as con:
-        (messages,) = con.execute("select sum(len(data)) from pages").fetchone()
+        [(messages,)] = con.execute("select sum(len(data)) from pages").fetchall()
     return {"seconds": seconds, "messages": int(messages)}
 
 
@@ -69,7 +69,7 @@ def load(args: dict[str, Any]) -> dict[str, Any]:
     con.close()
     seconds = time.perf_counter() - started
     with duckdb.connect(args["db"], read_only=True) as con:
-        (messages,) = con.execute("select count(*) from raw.x_posts").fetchone()
+        [(messages,)] = con.execute("select count(*) from raw.x_posts").fetchall()
     return {"seconds": seconds, "messages": int(messages), "report": reports[-1].describe()}
 
 
@@ -98,7 +98,7 @@ def peer_dlt(args: dict[str, Any]) -> dict[str, Any]:
     pipeline.run(x_posts())
     seconds = time.perf_counter() - started
     with duckdb.connect(args["db"], read_only=True) as con:
-        (messages,) = con.execute("select count(*) from raw.x_posts").fetchone()
+        [(messages,)] = con.execute("select count(*) from raw.x_posts").fetchall()
     return {"seconds": seconds, "messages": int(messages)}
 
 
@@ -115,9 +115,9 @@ def build(args: dict[str, Any]) -> dict[str, Any]:
     con.close()
     seconds = time.perf_counter() - started
     with duckdb.connect(args["db"], read_only=True) as con:
-        (messages,) = con.execute(
+        [(messages,)] = con.execute(
             "select count(*) from intermediate.int_messages_unioned"
-        ).fetchone()
+        ).fetchall()
     slowest = sorted(report.seconds_per_model.items(), key=lambda item: -item[1])[:5]
     return {
         "seconds": seconds,

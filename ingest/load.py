@@ -194,7 +194,7 @@ def _read_pages(
                 broken = _first_unreadable(con, remaining)
                 if broken is None:
                     raise
-                message = _read_error(con, broken)
+                message = _read_error(con, broken) or "not readable"
             body = landing.read(broken).decode("utf-8", errors="replace")
             con.execute("insert into _page_rejects values (?, ?, ?)", [broken, message, body])
             remaining.remove(broken)
@@ -424,7 +424,7 @@ def load_landing(con: duckdb.DuckDBPyConnection, landing: LandingZone) -> LoadRe
                 "coalesce(sum(records_rejected) filter (records_received > 0), 0), "
                 "count(*) filter (records_received = 0 and records_rejected > 0) "
                 "from ops.loaded_files where landing_file in (select url from _pending_pages)"
-            ).fetchone()
+            ).fetchall()[0]
         )
         con.execute("commit")
     except BaseException:

@@ -201,6 +201,49 @@ def _read_pages(con: duckdb.DuckDBPyConnection, urls: list[str]) -> None:
             continue
 
 
+def _stage_manifests(
+    con: duckdb.DuckDBPyConnection, landing: LandingZone, runs: list[tuple]
+) -> tuple[dict[str, str], dict[str, int]]:
+    """Every run's landed pages into _reconciled_pages. Returns the manifests that changed
+    since they were loaded (with why) and what each complete run says it extracted."""
+    changed: dict[str, str] = {}
+    extracted: dict[str, int] = {}
+    for manifest_url, manifest_sha, platform, *_ in runs:
+        body = landing.read(manifest_url)
+        manifest = Manifest.from_json(body)
+        if hashlib.sha256(body).hexdigest() != manifest_sha:
+            changed[manifest_url] = "the manifest changed after it was loaded: load again"
+        if manifest.complete and manifest.endpoints:
+            extracted[manifest_url] = sum(
+                counts.get("posts", 0) + counts.get("included_posts", 0)
+                for counts in manifest.endpoints.values()
+            )
+        run_dir = posixpath.dirname(manifest_url)
+        landed = [(manifest_url, platform, f"{run_dir}/{p.file}", p.sha256) for p in manifest.pages]
+        if landed:  # a run that failed before its first page landed nothing
+            con.executemany("insert into _reconciled_pages values (?, ?, ?, ?, null)", landed)
+    return changed, extracted
+
+
+def _count_fetched(con: duckdb.DuckDBPyConnection, platforms: list[str]) -> set[str]:
+    """The records each landed page holds, by its platform's format; returns the platforms
+    whose format cannot count them."""
+    uncountable = set()
+    for platform in platforms:
+        count_sql = getattr(FORMATS.get(platform), "FETCHED_RECORDS_SQL", None)
+        if count_sql is None:
+            uncountable.add(platform)
+            continue
+        con.execute(
+            f"update _reconciled_pages set fetched = counted.records "
+            f"from (select url, sum(records) as records from ({count_sql}) group by url) "
+            f"as counted where counted.url = _reconciled_pages.url "
+            f"and _reconciled_pages.platform = ?",
+            [platform],
+        )
+    return uncountable
+
+
 def reconcile_runs(
     con: duckdb.DuckDBPyConnection, landing: LandingZone, until: datetime
 ) -> list[Reconciliation]:
@@ -222,37 +265,10 @@ def reconcile_runs(
         "create or replace temp table _reconciled_pages "
         "(manifest varchar, platform varchar, url varchar, sha256 varchar, fetched bigint)"
     )
-    changed: dict[str, str] = {}
-    extracted: dict[str, int] = {}
-    for manifest_url, manifest_sha, platform, *_ in runs:
-        body = landing.read(manifest_url)
-        manifest = Manifest.from_json(body)
-        if hashlib.sha256(body).hexdigest() != manifest_sha:
-            changed[manifest_url] = "the manifest changed after it was loaded: load again"
-        if manifest.complete and manifest.endpoints:
-            extracted[manifest_url] = sum(
-                counts.get("posts", 0) + counts.get("included_posts", 0)
-                for counts in manifest.endpoints.values()
-            )
-        run_dir = posixpath.dirname(manifest_url)
-        landed = [(manifest_url, platform, f"{run_dir}/{p.file}", p.sha256) for p in manifest.pages]
-        if landed:  # a run that failed before its first page landed nothing
-            con.executemany("insert into _reconciled_pages values (?, ?, ?, ?, null)", landed)
+    changed, extracted = _stage_manifests(con, landing, runs)
     urls = [url for (url,) in con.execute("select url from _reconciled_pages").fetchall()]
     _read_pages(con, urls)
-    uncountable = set()
-    for platform in sorted({run[2] for run in runs}):
-        count_sql = getattr(FORMATS.get(platform), "FETCHED_RECORDS_SQL", None)
-        if count_sql is None:
-            uncountable.add(platform)
-            continue
-        con.execute(
-            f"update _reconciled_pages set fetched = counted.records "
-            f"from (select url, sum(records) as records from ({count_sql}) group by url) "
-            f"as counted where counted.url = _reconciled_pages.url "
-            f"and _reconciled_pages.platform = ?",
-            [platform],
-        )
+    uncountable = _count_fetched(con, sorted({run[2] for run in runs}))
     cursor = con.execute(_PER_RUN_SQL)
     columns = [c[0] for c in cursor.description]
     counts = {row[0]: dict(zip(columns, row, strict=True)) for row in cursor.fetchall()}

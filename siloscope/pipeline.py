@@ -200,10 +200,11 @@ def make_source(
         from ingest.simulated import (
             SimulatedBlueskySource,
             SimulatedMastodonSource,
+            SimulatedOrganization,
             SimulatedXSource,
         )
 
-        simulated = {
+        simulated: dict[str, Callable[[SimulatedOrganization], PageSource]] = {
             "x": SimulatedXSource,
             "bluesky": SimulatedBlueskySource,
             "mastodon": SimulatedMastodonSource,

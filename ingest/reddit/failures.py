@@ -50,62 +50,69 @@ class Failures:
         if failure is not None:
             raise failure from None
 
+    def _message(self, detail: str) -> str:
+        return redact(
+            f"Reddit {self.endpoint} ({self.route}) for {self.target}: {detail}", self.secrets
+        )
+
     def _translate(self, exc: BaseException) -> RedditExtractError | None:
-        endpoint, route, secrets = self.endpoint, self.route, self.secrets
-
-        def message(detail: str) -> str:
-            return redact(f"Reddit {endpoint} ({route}) for {self.target}: {detail}", secrets)
-
+        endpoint = self.endpoint
         if isinstance(exc, prawcore.RequestException):
             original = exc.original_exception
             if isinstance(original, RedditExtractError):
                 return original
             return RedditUnavailableError(
-                message(f"request failed: {type(original).__name__}: {original}"),
+                self._message(f"request failed: {type(original).__name__}: {original}"),
                 endpoint=endpoint,
             )
         if isinstance(exc, prawcore.OAuthException):
             return RedditAuthError(
-                message(
+                self._message(
                     f"Reddit refused the login of u/{self.credentials.username} ({exc.error}); "
                     + self.credentials.check("username and password", "username", "password")
                 ),
                 endpoint=endpoint,
             )
         if isinstance(exc, prawcore.ResponseException):
-            response = exc.response
-            status = response.status_code
-            path = _path_of(response)
-            if path.endswith("/api/v1/access_token"):
-                return RedditAuthError(
-                    message(
-                        f"the app's client id and secret were refused (HTTP {status} from the "
-                        "token endpoint); "
-                        + self.credentials.check(
-                            "app's client id and secret", "client_id", "client_secret"
-                        )
-                    ),
-                    endpoint=endpoint,
-                    status=status,
-                )
-            if status == 401:
-                return RedditAuthError(
-                    message(f"the access token was refused (HTTP 401, {path})"),
-                    endpoint=endpoint,
-                    status=status,
-                )
-            if isinstance(exc, prawcore.BadJSON):
-                return None  # _received lands the body and raises RedditMalformedPageError
-            if status == 404 and endpoint in ("comments", "submissions"):
-                detail = f"no such user (HTTP 404, {path})"
-            else:
-                detail = f"refused with HTTP {status} ({path})"
-            return RedditRequestError(message(detail), endpoint=endpoint, status=status)
+            return self._refused(exc)
         if isinstance(exc, RedditAPIException):
-            return RedditRequestError(message(f"API error: {exc}"), endpoint=endpoint)
+            return RedditRequestError(self._message(f"API error: {exc}"), endpoint=endpoint)
         if isinstance(exc, PRAWException):
-            return RedditRequestError(message(f"{type(exc).__name__}: {exc}"), endpoint=endpoint)
+            return RedditRequestError(
+                self._message(f"{type(exc).__name__}: {exc}"), endpoint=endpoint
+            )
         return None
+
+    def _refused(self, exc: prawcore.ResponseException) -> RedditExtractError | None:
+        """An answer prawcore would not take: a refused login or token, or a request."""
+        endpoint, response = self.endpoint, exc.response
+        status = response.status_code
+        path = _path_of(response)
+        if path.endswith("/api/v1/access_token"):
+            return RedditAuthError(
+                self._message(
+                    f"the app's client id and secret were refused (HTTP {status} from the "
+                    "token endpoint); "
+                    + self.credentials.check(
+                        "app's client id and secret", "client_id", "client_secret"
+                    )
+                ),
+                endpoint=endpoint,
+                status=status,
+            )
+        if status == 401:
+            return RedditAuthError(
+                self._message(f"the access token was refused (HTTP 401, {path})"),
+                endpoint=endpoint,
+                status=status,
+            )
+        if isinstance(exc, prawcore.BadJSON):
+            return None  # _received lands the body and raises RedditMalformedPageError
+        if status == 404 and endpoint in ("comments", "submissions"):
+            detail = f"no such user (HTTP 404, {path})"
+        else:
+            detail = f"refused with HTTP {status} ({path})"
+        return RedditRequestError(self._message(detail), endpoint=endpoint, status=status)
 
 
 def _path_of(response: requests.Response) -> str:

@@ -81,6 +81,33 @@ class _Target:
         return f"r/{self.name}" if self.is_subreddit else f"u/{self.name}"
 
 
+@dataclass
+class _Walk:
+    """Where one listing's paging stands: what it returned, and whether it reached the
+    cut-off (the watermark, or the backfill start on a first run)."""
+
+    cutoff: float
+    mark: float | None
+    until: float
+    returned: int = 0
+    oldest: float | None = None
+    newest_before_until: float | None = None
+    reached_cutoff: bool = False
+
+    def is_new(self, created: float) -> bool:
+        """Count an item created at `created`; True when it is new (its thread is wanted)."""
+        self.returned += 1
+        self.oldest = created if self.oldest is None else min(self.oldest, created)
+        if created < self.cutoff:
+            self.reached_cutoff = True
+            return False
+        if self.mark is not None and created == self.mark:
+            return False  # landed again, but fetched before: its thread was too
+        if created < self.until:
+            self.newest_before_until = max(self.newest_before_until or created, created)
+        return True
+
+
 class RedditApiSource:
     """A `PageSource` for Reddit: one `pages()` call extracts one account or subreddit.
 
@@ -261,14 +288,11 @@ class _Run:
         self.session.endpoint = endpoint
         stats = self.source.stats[endpoint]
         mark = self._mark(endpoint)
-        cutoff = self.backfill_start if mark is None else mark
-        returned = 0
-        newest_before_until: float | None = None
-        oldest: float | None = None
-        reached_cutoff = finished = False
+        walk = _Walk(self.backfill_start if mark is None else mark, mark, self.until)
+        finished = False
         with self._failures(endpoint):
             generator = open_listing()
-        while not (reached_cutoff or finished):
+        while not (walk.reached_cutoff or finished):
             try:
                 with self._failures(endpoint):
                     next(generator)
@@ -283,28 +307,25 @@ class _Run:
                     created = listings.created_utc(thing)
                     if created is None:
                         continue  # the loader rejects it with a reason
-                    returned += 1
                     stats.posts += 1
-                    oldest = created if oldest is None else min(oldest, created)
-                    if created < cutoff:
-                        reached_cutoff = True
-                        continue
-                    if mark is not None and created == mark:
-                        continue
-                    if created < self.until:
-                        newest_before_until = max(newest_before_until or created, created)
-                    self._found(thing, created)
+                    if walk.is_new(created):
+                        self._found(thing, created)
                 if listings.after(document) is None:
                     finished = True
-        if newest_before_until is not None:
+        self._listing_done(endpoint, walk, finished)
+
+    def _listing_done(self, endpoint: str, walk: _Walk, finished: bool) -> None:
+        """The watermark moves to the newest item before `until`; a listing that ran out
+        before its cut-off at the listing cap is a ceiling."""
+        if walk.newest_before_until is not None:
             previous = _watermark_value(self.result.watermarks.get(endpoint))
-            if previous is None or newest_before_until > previous:
-                self.result.watermarks[endpoint] = str(int(newest_before_until))
-        if finished and not reached_cutoff and returned >= self.source.listing_cap:
+            if previous is None or walk.newest_before_until > previous:
+                self.result.watermarks[endpoint] = str(int(walk.newest_before_until))
+        if finished and not walk.reached_cutoff and walk.returned >= self.source.listing_cap:
             self.result.ceilings.append(
                 f"{endpoint}: Reddit listings end after {self.source.listing_cap} items; "
-                f"{returned} returned, items older than {stamp(oldest)} back to "
-                f"{stamp(cutoff)} are missing"
+                f"{walk.returned} returned, items older than {stamp(walk.oldest)} back to "
+                f"{stamp(walk.cutoff)} are missing"
             )
 
     def _mark(self, endpoint: str) -> float | None:

@@ -224,10 +224,10 @@ def _locate_rejects(
         "create or replace temp table _twcs_reject_lines "
         "(kind varchar, position bigint, line bigint)"
     )
-    (refused,) = con.execute(
+    [(refused,)] = con.execute(
         "select (select count(*) from _twcs_parse_rejects) "
         "+ (select count(*) from _twcs_checked where reason is not null)"
-    ).fetchone()
+    ).fetchall()
     if not refused:
         return 0
     progress.stage(f"finding the lines of {refused:,} rejected row(s)")
@@ -287,7 +287,7 @@ def import_twcs(
 
     if not re.fullmatch(r"[0-9.]+ ?[KMGT]i?B", memory_limit):
         raise ValueError(f"memory_limit {memory_limit!r} is not like '512MB' or '2GiB'")
-    (previous_limit,) = con.execute("select current_setting('memory_limit')").fetchone()
+    [(previous_limit,)] = con.execute("select current_setting('memory_limit')").fetchall()
     con.execute(f"set memory_limit = '{memory_limit}'")
     try:
         with tempfile.TemporaryDirectory(prefix="siloscope-twcs-") as folder:
@@ -321,9 +321,9 @@ def _import(
     progress.stage("checking")
     with progress.watching(con):
         con.execute(_CHECK_SQL)
-    parsed, parse_rejected = con.execute(
+    [(parsed, parse_rejected)] = con.execute(
         "select (select count(*) from _twcs_rows), (select count(*) from _twcs_parse_rejects)"
-    ).fetchone()
+    ).fetchall()
     report.rows_read = parsed + parse_rejected
     report.rows_rejected = _locate_rejects(con, path, layout, progress)
 
@@ -333,10 +333,10 @@ def _import(
         with progress.watching(con):
             con.execute(_DELETE_REJECTS_SQL, {"file": str(path)})
             con.execute(_INSERT_REJECTS_SQL, {"file": str(path)})
-            (load_id,) = con.execute("select nextval('ops.load_ids')").fetchone()
-            report.rows_loaded = con.execute(
+            [(load_id,)] = con.execute("select nextval('ops.load_ids')").fetchall()
+            [(report.rows_loaded,)] = con.execute(
                 _INSERT_SQL, {"file": str(path), "load_id": load_id}
-            ).fetchone()[0]
+            ).fetchall()
         report.rows_duplicate = report.rows_read - report.rows_rejected - report.rows_loaded
         con.execute(
             "insert into ops.imports values (?, ?, ?, ?, ?, ?, ?, ?, now())",

@@ -43,3 +43,8 @@ class XMalformedPageError(XExtractError, MalformedPageError):
     `body` holds the bytes as received and `page` its number, so the caller can land them
     for the loader to reject with a reason.
     """
+
+    page: int  # X always knows which page of its pagination broke
+
+    def __init__(self, message: str, *, endpoint: str, body: bytes, page: int):
+        super().__init__(message, endpoint=endpoint, body=body, page=page)

@@ -315,7 +315,7 @@ def _chart_sections(data: ReportData) -> list[str]:
             [
                 [
                     last_day(r["window_end"]),
-                    VERDICT_LABELS.get(r["verdict"], r["verdict"]),
+                    VERDICT_LABELS.get(r["verdict"]) or str(r["verdict"]),
                     r["glue_department"] or "none",
                     str(r["engaged_conversations"]),
                     percent(r["cross_department_share"]),

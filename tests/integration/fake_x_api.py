@@ -590,36 +590,8 @@ class FakeXApi(LocalServer):
         token_name: str,
     ) -> dict:
         """data / includes / errors / meta, as every paged Tweet response of the spec."""
-        low, high, default = max_results
-        try:
-            size = int(params.get("max_results", default))
-        except ValueError:
-            size = -1
-        if not low <= size <= high:
-            raise _BadRequest(
-                _invalid_request(
-                    "max_results",
-                    params.get("max_results", ""),
-                    f"The `max_results` query parameter value [{params.get('max_results')}] "
-                    f"is not between {low} and {high}",
-                )
-            )
-        selected = list(candidates)
-        if "since_id" in params:
-            selected = [p for p in selected if int(p["id"]) > int(params["since_id"])]
-        if "until_id" in params:
-            selected = [p for p in selected if int(p["id"]) < int(params["until_id"])]
-        if "start_time" in params:
-            start = _parse_time(params["start_time"])
-            selected = [p for p in selected if _parse_time(p["created_at"]) >= start]
-        if "end_time" in params:
-            end = _parse_time(params["end_time"])
-            selected = [p for p in selected if _parse_time(p["created_at"]) < end]
-        token = params.get(token_name) or params.get("pagination_token")
-        if token:
-            cursor = _decode_token(token)
-            selected = [p for p in selected if int(p["id"]) < cursor]
-
+        size = _page_size(params, max_results)
+        selected = _select(candidates, params, token_name)
         page = selected[:size]
         meta: dict[str, Any] = {"result_count": len(page)}
         document: dict[str, Any] = {}
@@ -637,6 +609,33 @@ class FakeXApi(LocalServer):
         document["meta"] = meta
         return document
 
+    def _users_named(
+        self, post: dict, expansions: set[str], by_username: dict[str, dict]
+    ) -> list[dict | None]:
+        """The users a post's expansions name: author, mentioned, replied to."""
+        named: list[dict | None] = []
+        if "author_id" in expansions:
+            named.append(self._users.get(post["author_id"]))
+        if "entities.mentions.username" in expansions:
+            for mention in (post.get("entities") or {}).get("mentions") or []:
+                named.append(by_username.get(mention["username"].lower()))
+        if "in_reply_to_user_id" in expansions and post.get("in_reply_to_user_id"):
+            named.append(self._users.get(post["in_reply_to_user_id"]))
+        return named
+
+    def _include_referenced(
+        self, post: dict, params: dict[str, str], tweets: dict[str, dict], errors: list[dict]
+    ) -> None:
+        """includes.tweets gains the posts `post` refers to; errors the ones it cannot."""
+        for reference in post.get("referenced_tweets") or []:
+            referenced_id = reference["id"]
+            if referenced_id in self._withheld:
+                errors.append(withheld_problem(referenced_id))
+            elif referenced_id in self._deleted or referenced_id not in self._posts:
+                errors.append(not_found_problem(referenced_id))
+            elif referenced_id not in tweets:
+                tweets[referenced_id] = self._render_post(self._posts[referenced_id], params)
+
     def _render_post(self, post: dict, params: dict[str, str]) -> dict:
         wanted = set(DEFAULT_TWEET_FIELDS) | set(_list(params.get("tweet.fields")))
         return {key: value for key, value in post.items() if key in wanted}
@@ -653,29 +652,12 @@ class FakeXApi(LocalServer):
         tweets: dict[str, dict] = {}
         errors: list[dict] = []
 
-        def include_user(user: dict | None) -> None:
-            if user is not None and user["id"] not in users:
-                users[user["id"]] = self._render_user(user, params)
-
         for post in page:
-            if "author_id" in expansions:
-                include_user(self._users.get(post["author_id"]))
-            if "entities.mentions.username" in expansions:
-                for mention in (post.get("entities") or {}).get("mentions") or []:
-                    include_user(by_username.get(mention["username"].lower()))
-            if "in_reply_to_user_id" in expansions and post.get("in_reply_to_user_id"):
-                include_user(self._users.get(post["in_reply_to_user_id"]))
+            for user in self._users_named(post, expansions, by_username):
+                if user is not None and user["id"] not in users:
+                    users[user["id"]] = self._render_user(user, params)
             if "referenced_tweets.id" in expansions:
-                for reference in post.get("referenced_tweets") or []:
-                    referenced_id = reference["id"]
-                    if referenced_id in self._withheld:
-                        errors.append(withheld_problem(referenced_id))
-                    elif referenced_id in self._deleted or referenced_id not in self._posts:
-                        errors.append(not_found_problem(referenced_id))
-                    elif referenced_id not in tweets:
-                        tweets[referenced_id] = self._render_post(
-                            self._posts[referenced_id], params
-                        )
+                self._include_referenced(post, params, tweets, errors)
         includes: dict[str, Any] = {}
         if users:
             includes["users"] = list(users.values())
@@ -702,6 +684,45 @@ def _route(path: str) -> tuple[str | None, str]:
         if match:
             return name, match.group(1)
     return None, ""
+
+
+def _page_size(params: dict[str, str], max_results: tuple[int, int, int]) -> int:
+    """max_results, or a 400 the way the API words it when it is out of bounds."""
+    low, high, default = max_results
+    try:
+        size = int(params.get("max_results", default))
+    except ValueError:
+        size = -1
+    if not low <= size <= high:
+        raise _BadRequest(
+            _invalid_request(
+                "max_results",
+                params.get("max_results", ""),
+                f"The `max_results` query parameter value [{params.get('max_results')}] "
+                f"is not between {low} and {high}",
+            )
+        )
+    return size
+
+
+def _select(candidates: Sequence[dict], params: dict[str, str], token_name: str) -> list[dict]:
+    """The candidates inside since_id / until_id / start_time / end_time and the cursor."""
+    selected = list(candidates)
+    if "since_id" in params:
+        selected = [p for p in selected if int(p["id"]) > int(params["since_id"])]
+    if "until_id" in params:
+        selected = [p for p in selected if int(p["id"]) < int(params["until_id"])]
+    if "start_time" in params:
+        start = _parse_time(params["start_time"])
+        selected = [p for p in selected if _parse_time(p["created_at"]) >= start]
+    if "end_time" in params:
+        end = _parse_time(params["end_time"])
+        selected = [p for p in selected if _parse_time(p["created_at"]) < end]
+    token = params.get(token_name) or params.get("pagination_token")
+    if token:
+        cursor = _decode_token(token)
+        selected = [p for p in selected if int(p["id"]) < cursor]
+    return selected
 
 
 def _list(value: str | None) -> list[str]:

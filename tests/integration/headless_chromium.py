@@ -152,26 +152,7 @@ class HeadlessChromium:
             raise BrowserError(f"{path} did not finish loading within 30 s")
         self._drain(settle_seconds)
         for event in self._events:
-            method, params = event.get("method"), event.get("params", {})
-            if method == "Runtime.consoleAPICalled":
-                text = " ".join(str(a.get("value", a.get("description"))) for a in params["args"])
-                visit.console_messages.append(f"{params['type']}: {text}")
-                if params["type"] in ("error", "assert"):
-                    visit.console_errors.append(text)
-            elif method == "Runtime.exceptionThrown":
-                details = params["exceptionDetails"]
-                visit.console_errors.append(
-                    details.get("exception", {}).get("description") or details["text"]
-                )
-            elif method == "Log.entryAdded":
-                entry = params["entry"]
-                visit.console_messages.append(f"{entry['level']}: {entry['text']}")
-                if entry["level"] == "error":
-                    visit.console_errors.append(f"{entry['text']} {entry.get('url', '')}")
-            elif method == "Network.requestWillBeSent":
-                url = params["request"]["url"]
-                if not url.startswith(("file:", "data:", "about:")):
-                    visit.network_requests.append(url)
+            _record(visit, event.get("method"), event.get("params", {}))
         return visit
 
     def evaluate(self, expression: str):
@@ -194,3 +175,26 @@ class HeadlessChromium:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_bytes(png)
         return png
+
+
+def _record(visit: PageVisit, method: str | None, params: dict) -> None:
+    """What one DevTools event tells of the page: a console line, an error, a request."""
+    if method == "Runtime.consoleAPICalled":
+        text = " ".join(str(a.get("value", a.get("description"))) for a in params["args"])
+        visit.console_messages.append(f"{params['type']}: {text}")
+        if params["type"] in ("error", "assert"):
+            visit.console_errors.append(text)
+    elif method == "Runtime.exceptionThrown":
+        details = params["exceptionDetails"]
+        visit.console_errors.append(
+            details.get("exception", {}).get("description") or details["text"]
+        )
+    elif method == "Log.entryAdded":
+        entry = params["entry"]
+        visit.console_messages.append(f"{entry['level']}: {entry['text']}")
+        if entry["level"] == "error":
+            visit.console_errors.append(f"{entry['text']} {entry.get('url', '')}")
+    elif method == "Network.requestWillBeSent":
+        url = params["request"]["url"]
+        if not url.startswith(("file:", "data:", "about:")):
+            visit.network_requests.append(url)

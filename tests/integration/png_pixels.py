@@ -21,6 +21,18 @@ def _add_bytewise(a: bytes, b: bytes) -> bytes:
     return (((x & low) + (y & low)) ^ ((x ^ y) & high)).to_bytes(n, "big")
 
 
+def _paeth(left: int, up: int, up_left: int) -> int:
+    """PNG's Paeth predictor: whichever neighbour is nearest left + up - up_left."""
+    to_left = abs(up - up_left)  # |estimate - left|, estimate = left + up - up_left
+    to_up = abs(left - up_left)
+    to_up_left = abs(left + up - 2 * up_left)
+    if to_left <= to_up and to_left <= to_up_left:
+        return left
+    if to_up <= to_up_left:
+        return up
+    return up_left
+
+
 def _unfilter(kind: int, line: bytes, previous: bytes, step: int) -> bytes:
     if kind == 0:
         return line
@@ -38,16 +50,8 @@ def _unfilter(kind: int, line: bytes, previous: bytes, step: int) -> bytes:
             current[i] = (current[i] + ((current[i - step] + above[i]) >> 1)) & 0xFF
     elif kind == 4:
         for i in range(step, end):
-            left, up, up_left = current[i - step], above[i], above[i - step]
-            to_left = abs(up - up_left)  # |estimate - left|, estimate = left + up - up_left
-            to_up = abs(left - up_left)
-            to_up_left = abs(left + up - 2 * up_left)
-            if to_left <= to_up and to_left <= to_up_left:
-                current[i] = (current[i] + left) & 0xFF
-            elif to_up <= to_up_left:
-                current[i] = (current[i] + up) & 0xFF
-            else:
-                current[i] = (current[i] + up_left) & 0xFF
+            predicted = _paeth(current[i - step], above[i], above[i - step])
+            current[i] = (current[i] + predicted) & 0xFF
     else:
         raise ValueError(f"unknown PNG filter {kind}")
     return bytes(current[step:])
