@@ -19,8 +19,6 @@ if TYPE_CHECKING:
 
 DEFAULT_CONFIG = "config/acme.yaml"
 DEFAULT_DB = "data/siloscope.duckdb"
-# What a build may hold in memory before DuckDB spills to disk (10M messages build in 3 GB).
-DEFAULT_BUILD_MEMORY_LIMIT = "3GB"
 
 
 class SettingError(ValueError):
@@ -76,9 +74,9 @@ class Settings:
     @property
     def build_memory_limit(self) -> str:
         """$SILOSCOPE_BUILD_MEMORY_LIMIT (like '3GB'), else 3GB."""
-        from transforms.build import check_memory_limit
+        from transforms.build import BUILD_MEMORY_LIMIT, check_memory_limit
 
-        limit = os.environ.get("SILOSCOPE_BUILD_MEMORY_LIMIT") or DEFAULT_BUILD_MEMORY_LIMIT
+        limit = os.environ.get("SILOSCOPE_BUILD_MEMORY_LIMIT") or BUILD_MEMORY_LIMIT
         try:
             return check_memory_limit(limit)
         except ValueError as exc:

@@ -275,9 +275,9 @@ class BuildReport:
     seconds_per_model: dict[str, float]
 
 
-# A build holds this much memory at most unless told otherwise (siloscope.settings reads
-# SILOSCOPE_BUILD_MEMORY_LIMIT at run time); past it DuckDB spills to a temp folder beside
-# the database. 10M messages build in 3 GB.
+# A build holds this much memory at most unless the app says otherwise (siloscope.settings,
+# at run time); past it DuckDB spills to a temp folder beside the database. 10M messages
+# build in 3 GB.
 BUILD_MEMORY_LIMIT = "3GB"
 
 # How each layer is compressed. Left to itself DuckDB picks dictionary+FSST for most
