@@ -473,3 +473,25 @@ def test_bare_carriage_returns_do_not_stop_the_rest_of_the_sample(con, tmp_path)
     ]
     assert "line 23" in [line for line, _ in found]  # "here,," is the rest of the cut row
     assert loaded_ids(con) == LOADED_IDS
+
+
+@pytest.mark.parametrize(
+    ("body", "mixed"),
+    [
+        (b"a,b\nc,d\n", False),
+        (b"a,b\r\nc,d\r\n", False),
+        (b'a,"b\rc"\n', True),  # harmless inside quotes, but rewriting it changes nothing
+        (b"a,b\rc,d\n", True),
+        (b"a,b\r\nc,d\ne\n", True),
+        (b"a,b\nc,d\r\n", True),
+        (b"a,b\r", True),
+    ],
+)
+@pytest.mark.parametrize("chunk", [1, 2, 3, 1 << 20])
+def test_mixed_line_endings_are_found_across_chunk_seams(tmp_path, monkeypatch, body, mixed, chunk):
+    from ingest.twcs import csv_file
+
+    monkeypatch.setattr(csv_file, "_CHUNK", chunk)
+    path = tmp_path / "endings.csv"
+    path.write_bytes(body)
+    assert csv_file.scan(path).mixed_line_endings is mixed
