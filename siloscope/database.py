@@ -42,7 +42,10 @@ class DatabaseBusy(RuntimeError):
 
 
 class DatabaseUnusable(RuntimeError):
-    """The DuckDB file cannot be opened; the message names it and what to do."""
+    """The DuckDB file cannot be opened; the message names it and what to do. A retry
+    finds the same file (`retryable`); a busy one (DatabaseBusy) is worth retrying."""
+
+    retryable = False
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,10 @@ DEFAULT_DB = "data/siloscope.duckdb"
 
 
 class SettingError(ValueError):
-    """A setting (argument or environment variable) that cannot be used; names it."""
+    """A setting (argument or environment variable) that cannot be used; names it. A
+    person has to change it, so no retry can help (`retryable`)."""
+
+    retryable = False
 
 
 @dataclass(frozen=True)
