@@ -22,6 +22,7 @@ import yaml
 
 from tests.integration.fake_reddit_api import FakeRedditApi
 from tests.integration.fake_x_api import FakeXApi, HttpError
+from tests.integration.log_lines import LogLines
 
 REPO = Path(__file__).resolve().parents[2]
 X_TOKEN = "fail-fast-x-token-do-not-leak-1"
@@ -34,15 +35,6 @@ ENVIRONMENT = (
     "AIRFLOW_CONN_X_DEFAULT",
     "AIRFLOW_CONN_REDDIT_DEFAULT",
 )
-
-
-class _Collector(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +84,7 @@ def night(tmp_path_factory, airflow_db, request):
                 ),
             }
         )
-        said = _Collector()
+        said = LogLines()
         logging.getLogger().addHandler(said)
         try:
             nightly = DagBag(dag_folder=str(REPO / "dags")).dags["siloscope_nightly"]

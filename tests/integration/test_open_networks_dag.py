@@ -22,6 +22,7 @@ import yaml
 from tests.bluesky_shapes import Post
 from tests.integration.fake_bluesky_api import FakeBlueskyApi
 from tests.integration.fake_mastodon_api import FakeMastodonApi
+from tests.integration.log_lines import LogLines
 from tests.mastodon_shapes import Toot
 
 REPO = Path(__file__).resolve().parents[2]
@@ -121,7 +122,7 @@ def one_night(tmp_path_factory, airflow_db):
                 ),
             }
         )
-        said = _Collector()
+        said = LogLines()
         logging.getLogger().addHandler(said)
         try:
             nightly = DagBag(dag_folder=str(REPO / "dags")).dags["siloscope_nightly"]
@@ -140,15 +141,6 @@ def one_night(tmp_path_factory, airflow_db):
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
-
-
-class _Collector(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
 
 
 def query(root: Path, sql: str) -> list[tuple]:

@@ -20,6 +20,7 @@ import yaml
 
 from tests.integration.fake_reddit_api import FakeRedditApi
 from tests.integration.fake_x_api import FakeXApi
+from tests.integration.log_lines import LogLines
 
 REPO = Path(__file__).resolve().parents[2]
 X_TOKEN = "dag-x-bearer-do-not-leak-6614"
@@ -131,7 +132,7 @@ def two_nights(tmp_path_factory, airflow_db):
                 ),
             }
         )
-        said = _Collector()
+        said = LogLines()
         root_logger = logging.getLogger()
         root_logger.addHandler(said)
         try:
@@ -167,17 +168,6 @@ def two_nights(tmp_path_factory, airflow_db):
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
-
-
-class _Collector(logging.Handler):
-    """Every log record of the runs, as it would be written."""
-
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
 
 
 def _counts(root: Path) -> dict:
