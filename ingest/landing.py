@@ -1,7 +1,7 @@
 """The landing zone: every response page, exactly as received, in files.
 
-Layout: <root>/<platform>/<account>/dt=<date>/run=<interval>_<started>_<random>/page-<n>.json,
-plus a `_manifest.json` per run written last. Every extract run writes a folder of its own,
+Layout: <root>/<platform>/<account folder>/dt=<date>/run=<interval>_<started>_<random>/
+page-<n>.json, plus a `_manifest.json` per run written last. Every extract run writes a folder of its own,
 named for the data interval it covers (its end), when it started and a random part: two
 runs of one night, overlapping or not, never delete or overwrite each other's pages. The
 loader inserts a message only when its id is new, so running a night again adds no raw
@@ -34,11 +34,31 @@ from ingest.pages import ExtractRequest, ExtractResult, PageSource
 
 MANIFEST_NAME = "_manifest.json"
 _UNSAFE_PATH_CHARACTERS = re.compile(r"[^A-Za-z0-9._=-]+")
+_FOLDER_SAFE = re.compile(r"[A-Za-z0-9_-]")
 
 
 def _path_part(value: str) -> str:
     """Airflow run ids carry ':' and '+'; object stores and shells are happier without."""
     return _UNSAFE_PATH_CHARACTERS.sub("_", value)
+
+
+def account_folder(account: str) -> str:
+    """The folder name of one account: every byte outside [A-Za-z0-9_-] as %XX.
+
+    Injective (`%` itself is escaped), so no two accounts share a folder (`Acme Brand` is
+    `Acme%20Brand`, `Acme_Brand` stays), and never `.`, `..` or a path separator, so an
+    account's pages always land inside its platform folder.
+    """
+    if not account:
+        raise ValueError("an account name is empty: it has no landing folder")
+    return "".join(
+        character if _FOLDER_SAFE.fullmatch(character) else _escape(character)
+        for character in account
+    )
+
+
+def _escape(character: str) -> str:
+    return "".join(f"%{byte:02X}" for byte in character.encode("utf-8"))
 
 
 @dataclass
@@ -113,7 +133,7 @@ class LandingZone:
             [
                 self._root_path,
                 _path_part(platform),
-                _path_part(account),
+                account_folder(account),
                 f"dt={until.date().isoformat()}",
                 f"run={until:%Y%m%dT%H%M%SZ}_{started:%Y%m%dT%H%M%SZ}_{uuid.uuid4().hex[:8]}",
             ]

@@ -10,7 +10,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from ingest.handles import handle_problem
 
 if TYPE_CHECKING:
     from ingest.simulated.organization import SimulatedOrganization
@@ -51,6 +61,10 @@ class ConfigError(ValueError):
 def normalize_handle(handle: str) -> str:
     """Handles compare case-insensitively, without a leading `@`, `u/` or `/u/`."""
     return _HANDLE_PREFIX.sub("", handle.strip()).lower()
+
+
+def _bare_handle(handle: str) -> str:
+    return _HANDLE_PREFIX.sub("", handle.strip())
 
 
 class _Strict(BaseModel):
@@ -98,10 +112,13 @@ class PlatformAccounts(_Strict):
 
     @field_validator("x", "reddit")
     @classmethod
-    def _handles_are_not_blank(cls, handles: list[str]) -> list[str]:
+    def _handles_follow_the_platform_rules(
+        cls, handles: list[str], info: ValidationInfo
+    ) -> list[str]:
         for handle in handles:
-            if not normalize_handle(handle):
-                raise ValueError(f"account handle {handle!r} is empty")
+            problem = handle_problem(str(info.field_name), _bare_handle(handle))
+            if problem:
+                raise ValueError(problem)
         return handles
 
     @field_validator("bluesky")

@@ -10,6 +10,7 @@ fragmented; median first reply: Care 17.5 min, Marketing 52.5 min, Sales 45 min.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -44,7 +45,8 @@ def org_config(departments: list[str] = DEPARTMENTS, **thresholds) -> OrgConfig:
         {
             "organization": "Acme & Co",
             "departments": [
-                {"name": name, "accounts": {"x": [name.lower().replace(" ", "")]}}
+                # a handle X would allow: letters, digits and underscores of the name
+                {"name": name, "accounts": {"x": [re.sub(r"\W", "", name.lower())]}}
                 for name in departments
             ],
             "thresholds": {"min_conversations": 1, **thresholds},

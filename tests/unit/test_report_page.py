@@ -181,7 +181,7 @@ def test_names_from_the_config_are_escaped(tmp_path):
     config = org_config(["Care", "R&D <Lab>"])
     db = build_database(
         tmp_path / "work.duckdb",
-        messages(plan=[(("care", "r&d<lab>"), "ann", 5)], handles={"r&d<lab>": "r&d<lab>"}),
+        messages(plan=[(("care", "rdlab"), "ann", 5)]),
         config,
     )
     page = write_report_page(db, tmp_path / "report.html").read_text()
