@@ -80,8 +80,15 @@ create table if not exists ops.rejects (
     platform varchar, account varchar,
     reason varchar not null,
     record varchar,               -- the record (or page body) as received
-    rejected_at timestamptz not null
+    rejected_at timestamptz not null,
+    -- a later copy of the same landing file was loaded (ops.load_ids): the reject is kept,
+    -- for the record, but no longer holds anything back; null while it does
+    resolved_at timestamptz,
+    resolved_by_load bigint
 );
+-- databases created before rejects were resolved
+alter table ops.rejects add column if not exists resolved_at timestamptz;
+alter table ops.rejects add column if not exists resolved_by_load bigint;
 -- one row per night: a run of night N starts from the watermark of the latest night
 -- before N, so running night N again asks for exactly what it asked the first time
 create table if not exists ops.watermarks (
@@ -92,6 +99,14 @@ create table if not exists ops.watermarks (
 """
 
 _MALFORMED_FILE = re.compile(r'in file "([^"]+)"')
+
+# Pages refused whole and not loaded since: a new copy at the same path is loaded even when
+# its bytes are those of the refused one (a truncated copy on disk, the source's bytes intact).
+_STILL_REFUSED_SQL = (
+    "select distinct landing_file from ops.rejects "
+    "where record_path is null and resolved_at is null"
+)
+_REJECT_COLUMNS = "landing_file, record_path, platform, account, reason, record, rejected_at"
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -133,11 +148,22 @@ class _PendingPage:
 def _pending(
     con: duckdb.DuckDBPyConnection, landing: LandingZone
 ) -> tuple[list[tuple[str, str, Manifest]], list[_PendingPage]]:
-    """Manifests not loaded yet (or rewritten by a retry), and their pages not loaded yet."""
+    """Manifests not loaded yet (or rewritten by a re-run), and their pages not loaded yet.
+
+    A page counts as loaded by what was loaded, not by what was seen: a page refused whole
+    is read again when its run is landed again, whatever its bytes.
+    """
     loaded_manifests = set(
         con.execute("select manifest, manifest_sha256 from ops.extract_runs").fetchall()
     )
-    loaded_pages = set(con.execute("select landing_file, sha256 from ops.loaded_files").fetchall())
+    refused = {url for (url,) in con.execute(_STILL_REFUSED_SQL).fetchall()}
+    loaded_pages = {
+        (url, sha256)
+        for url, sha256 in con.execute(
+            "select landing_file, sha256 from ops.loaded_files"
+        ).fetchall()
+        if url not in refused
+    }
     manifests, pages = [], []
     for path in landing.manifest_paths():
         body = landing.read(path)
@@ -214,7 +240,7 @@ def _first_unreadable(con: duckdb.DuckDBPyConnection, urls: list[str]) -> str | 
 
 
 _PLATFORM_RESULTS_SQL = """
-insert into ops.rejects
+insert into ops.rejects (landing_file, record_path, platform, account, reason, record, rejected_at)
 select r.url, r.record_path, p.platform, p.account, r.reason, r.record::varchar, now()
 from (
     select url, record_path, reason, record from _records where reason is not null
@@ -222,7 +248,7 @@ from (
     select url, record_path, reason, record from _auxiliary_rejects
 ) r join _pending_pages p on p.url = r.url;
 
-insert into ops.rejects
+insert into ops.rejects (landing_file, record_path, platform, account, reason, record, rejected_at)
 select c.url, null, p.platform, p.account, c.reason, pg.page::varchar, now()
 from _page_checks c join _platform_pages pg using (url) join _pending_pages p on p.url = c.url
 where c.reason is not null;
@@ -285,7 +311,7 @@ def _record_runs(
             ],
         )
         _record_endpoints(con, url, manifest)
-        if not manifest.complete:
+        if not manifest.complete or _has_refused_pages(con, url):
             continue
         for endpoint, since_id in manifest.watermarks.items():
             key = [manifest.platform, manifest.account, endpoint, manifest.until]
@@ -298,6 +324,17 @@ def _record_runs(
                 "insert into ops.watermarks values (?, ?, ?, ?, ?, ?, now())",
                 [*key, since_id, manifest.run_id],
             )
+
+
+def _has_refused_pages(con: duckdb.DuckDBPyConnection, manifest_url: str) -> bool:
+    """A page of this run is refused: its posts are not loaded, so the watermark must not
+    pass them (the next night would never ask for them again)."""
+    run_dir = posixpath.dirname(manifest_url) + "/"
+    found = con.execute(
+        f"select count(*) from ({_STILL_REFUSED_SQL}) where starts_with(landing_file, ?)",
+        [run_dir],
+    ).fetchone()
+    return bool(found and found[0])
 
 
 _ENDPOINT_COUNTS = (
@@ -385,20 +422,23 @@ def load_landing(con: duckdb.DuckDBPyConnection, landing: LandingZone) -> LoadRe
     con.execute("set force_compression = 'zstd'")
     con.execute("begin transaction")
     try:
-        # a page rewritten by a re-run replaces the rejects its earlier version left
         con.execute(
-            "delete from ops.rejects where landing_file in (select url from _pending_pages)"
+            "create or replace temp table _load as select nextval('ops.load_ids') as load_id"
+        )
+        # a page loaded again settles what its earlier copy left: kept, marked resolved
+        con.execute(
+            "update ops.rejects set resolved_at = now(), "
+            "resolved_by_load = (select load_id from _load) "
+            "where resolved_at is null and landing_file in (select url from _pending_pages)"
         )
         con.execute(
-            "insert into ops.rejects select r.url, null, p.platform, p.account, r.reason, "
-            "r.body, now() from _page_rejects r join _pending_pages p on p.url = r.url"
+            f"insert into ops.rejects ({_REJECT_COLUMNS}) select r.url, null, p.platform, "
+            "p.account, r.reason, r.body, now() "
+            "from _page_rejects r join _pending_pages p on p.url = r.url"
         )
         con.execute(
             "create or replace temp table _file_counts (url varchar, received bigint, "
             "loaded bigint, duplicate bigint, rejected bigint)"
-        )
-        con.execute(
-            "create or replace temp table _load as select nextval('ops.load_ids') as load_id"
         )
         for platform in sorted({p.platform for p in pages}):
             # A view, not a copy: the format's LOAD_SQL reads each page once. `platform` is

@@ -18,7 +18,10 @@ reject (the Reddit source skips things without a creation time).
 
 A page the loader refused whole (not JSON, not a page of its format) is kept in
 ops.rejects with its body: its records count as rejected. A page that is not JSON cannot
-be counted and adds no records; it shows in `pages_refused`.
+be counted and adds no records; it shows in `pages_refused`. Either way the run does not
+balance while such a page stays refused: its records are missing, not accounted for. The
+night run again lands the page again, the loader reads it again and the reject is
+resolved (ops.rejects.resolved_at).
 
 Every result is written to ops.reconciliations (one row per extract run, replaced when the
 night runs again); any run that does not balance raises ReconciliationFailed naming the
@@ -70,7 +73,8 @@ loaded as (
     from ops.loaded_files
 ),
 refused as (
-    select distinct landing_file as url from ops.rejects where record_path is null
+    select distinct landing_file as url from ops.rejects
+    where record_path is null and resolved_at is null
 ),
 per_page as (
     select
@@ -158,6 +162,11 @@ def _problem(counts: dict[str, int], extracted: int | None) -> str | None:
             if gap > 0
             else f"{-gap} record(s) more accounted for than fetched"
         )
+    if counts["pages_refused"]:
+        problems.append(
+            f"{counts['pages_refused']} page(s) refused whole (ops.rejects): their records "
+            "are not loaded; run the night again once the source serves them"
+        )
     if counts["pages_not_loaded"]:
         problems.append(f"{counts['pages_not_loaded']} of {counts['pages']} page(s) never loaded")
     return "; ".join(problems) or None
@@ -171,7 +180,8 @@ class ReconciliationFailed(RuntimeError):
 
     def __init__(self, failures: list[Reconciliation]):
         super().__init__(
-            "reconciliation failed: records fetched != loaded + rejected + duplicates skipped\n"
+            "reconciliation failed: records fetched != loaded + rejected + duplicates "
+            "skipped, or pages refused\n"
             + "\n".join(f"  {r.describe()}" for r in failures)
         )
         self.failures = failures

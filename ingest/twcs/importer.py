@@ -114,7 +114,7 @@ group by line
 _DELETE_REJECTS_SQL = "delete from ops.rejects where platform = 'twcs' and landing_file = $file"
 
 _INSERT_REJECTS_SQL = """
-insert into ops.rejects
+insert into ops.rejects (landing_file, record_path, platform, account, reason, record, rejected_at)
 select $file, 'line ' || line, 'twcs', null, reason, record, now()
 from (
     select l.line, p.reason, p.record

@@ -79,8 +79,11 @@ def test_every_record_is_loaded_rejected_or_a_duplicate(con, landing):
     )
     extract_to_landing(Pages(*bodies), REQUEST, landing, "run-1", "test")
     load_landing(con, landing)
-    [result] = reconcile_runs(con, landing, UNTIL)
-    assert result.balanced is True
+    # every record is accounted for, but pages refused whole hold the night back
+    with pytest.raises(ReconciliationFailed, match=r"2 page\(s\) refused whole") as failed:
+        reconcile_runs(con, landing, UNTIL)
+    [result] = failed.value.failures
+    assert result.balanced is False
     assert (result.pages, result.pages_refused, result.pages_not_loaded) == (4, 2, 0)
     assert (
         result.records_fetched,
@@ -92,7 +95,7 @@ def test_every_record_is_loaded_rejected_or_a_duplicate(con, landing):
         "select account, records_fetched, records_loaded, records_rejected, records_duplicate, "
         "balanced from ops.reconciliations"
     ).fetchall()
-    assert stored == [("AcmeHelp", 5, 2, 2, 1, True)]
+    assert stored == [("AcmeHelp", 5, 2, 2, 1, False)]
 
 
 def test_a_record_the_loader_drops_fails_reconciliation_with_the_numbers(con, landing, monkeypatch):

@@ -1,0 +1,107 @@
+"""Faults 2 and 3: a page refused by the loader, then the night run again (or the next one)."""
+
+from pathlib import Path
+
+import pytest
+
+from ingest.landing import extract_to_landing
+from ingest.load import load_landing
+from ingest.reconcile import ReconciliationFailed, reconcile_runs
+from tests.faults.pages import NIGHT, Pages, count, page, post, request
+
+GOOD_PAGES = (page(post("101"), post("102")), page(post("103"), post("104")))
+
+
+def truncate(landing, account: str, number: int) -> Path:
+    """Cut a landed page in half on disk, as a full disk or a crashed copy would."""
+    [landed] = Path(landing.root).glob(f"x/{account}/dt=*/run=*/page-{number:05d}.json")
+    landed.write_bytes(landed.read_bytes()[: landed.stat().st_size // 2])
+    return landed
+
+
+def land_night_with_a_truncated_page(con, landing) -> None:
+    extract_to_landing(Pages(*GOOD_PAGES, newest="104"), request(), landing, "run-1", "test")
+    truncate(landing, "AcmeHelp", 2)
+    first = load_landing(con, landing)
+    assert first.pages_rejected == 1 and count(con, "raw.x_posts") == 2
+
+
+def test_reconciliation_does_not_balance_a_night_with_a_refused_page(con, landing):
+    land_night_with_a_truncated_page(con, landing)
+    with pytest.raises(ReconciliationFailed, match=r"1 page\(s\) refused"):
+        reconcile_runs(con, landing, NIGHT)
+    balanced, refused = con.execute(
+        "select balanced, pages_refused from ops.reconciliations"
+    ).fetchone()
+    assert (balanced, refused) == (False, 1)
+
+
+def test_the_same_bytes_landed_again_are_loaded_and_the_reject_is_resolved(con, landing):
+    land_night_with_a_truncated_page(con, landing)
+    # the night is run again: the source serves the very same bytes as the first time
+    extract_to_landing(Pages(*GOOD_PAGES, newest="104"), request(), landing, "run-2", "test")
+    second = load_landing(con, landing)
+    assert second.records_loaded == 2
+    ids = [i for (i,) in con.execute("select id from raw.x_posts order by id").fetchall()]
+    assert ids == ["101", "102", "103", "104"]
+    # the reject stays, marked resolved, not deleted
+    rejects = con.execute(
+        "select record_path, resolved_at is not null, resolved_by_load from ops.rejects"
+    ).fetchall()
+    assert len(rejects) == 1 and rejects[0][:2] == (None, True) and rejects[0][2] is not None
+    [result] = reconcile_runs(con, landing, NIGHT)
+    assert result.balanced and result.pages_refused == 0 and result.records_loaded == 4
+    assert count(con, "ops.loaded_files") == 2  # one row per landed file
+
+
+def test_a_page_loaded_whole_is_not_loaded_again_when_the_night_is_run_again(con, landing):
+    extract_to_landing(Pages(*GOOD_PAGES, newest="104"), request(), landing, "run-1", "test")
+    load_landing(con, landing)
+    extract_to_landing(Pages(*GOOD_PAGES, newest="104"), request(), landing, "run-2", "test")
+    again = load_landing(con, landing)
+    assert (again.manifests, again.files, again.records_duplicate) == (1, 0, 0)
+
+
+def test_loading_again_does_not_refuse_the_same_unchanged_page_twice(con, landing):
+    land_night_with_a_truncated_page(con, landing)
+    again = load_landing(con, landing)
+    assert again.files == 0 and count(con, "ops.rejects") == 1
+
+
+def test_watermarks_do_not_move_past_a_refused_page(con, landing):
+    land_night_with_a_truncated_page(con, landing)
+    assert count(con, "ops.watermarks") == 0
+    complete = con.execute("select complete from ops.extract_runs").fetchone()[0]
+    assert complete  # the extract finished; its pages did not all load
+    # the night run again loads the page, and the watermark moves with it
+    extract_to_landing(Pages(*GOOD_PAGES, newest="104"), request(), landing, "run-2", "test")
+    load_landing(con, landing)
+    marks = con.execute("select endpoint, since_id, until from ops.watermarks").fetchall()
+    assert marks == [("mentions", "104", NIGHT)]
+
+
+def test_the_next_night_asks_again_for_what_a_refused_page_held(tmp_path):
+    """Through the pipeline's plan: night 2 starts from before night 1's refused page."""
+    from datetime import timedelta
+
+    from siloscope.config import load_config
+    from siloscope.pipeline import connect, load, plan_extract
+    from siloscope.settings import Settings
+
+    config_file = tmp_path / "org.yaml"
+    config_file.write_text(
+        "organization: Acme\ndepartments:\n  - name: Care\n    accounts: {x: [AcmeHelp]}\n"
+        "sources: {x: api}\n"
+    )
+    settings = Settings.resolve(config_file, tmp_path / "work.duckdb", str(tmp_path / "landing"))
+    config = load_config(config_file)
+    from ingest.landing import LandingZone
+
+    landing = LandingZone(settings.landing_root)
+    extract_to_landing(Pages(*GOOD_PAGES, newest="104"), request(), landing, "run-1", "test")
+    truncate(landing, "AcmeHelp", 2)
+    load(settings)
+    [target] = plan_extract(settings, config, NIGHT + timedelta(days=1))
+    assert target.since_ids == {}  # a backfill, not since_id 104
+    with connect(settings, read_only=True) as con:
+        assert count(con, "ops.rejects where resolved_at is null") == 1
