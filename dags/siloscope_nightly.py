@@ -131,13 +131,15 @@ def siloscope_nightly():
         settings, config = _settings_and_config()
         return build_marts(settings, config, nightly_window(config, _interval_end(context)))
 
-    # Reads the working database, so it queues behind the writers in their pool.
+    # Reads the working database, so it queues behind the writers in their pool. An
+    # incomplete night (NightIncomplete) fails at once, naming the accounts.
     @task(pool=DUCKDB_POOL, queue=WRITER_QUEUE)
     @_retrying_only_what_can_heal
-    def publish() -> str:
+    def publish(**context) -> str:
         from siloscope.pipeline import publish as publish_marts
 
-        return publish_marts(*_settings_and_config()).describe()
+        settings, config = _settings_and_config()
+        return publish_marts(settings, config, _interval_end(context)).describe()
 
     # Reads only the published copy, which no writer ever locks; it is on the writer's disk.
     @task(queue=WRITER_QUEUE)

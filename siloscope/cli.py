@@ -5,7 +5,7 @@
     siloscope build --config FILE --db FILE --window all|rolling [--date YYYY-MM-DD]
                     [--full-refresh]
     siloscope validate --config FILE --db FILE
-    siloscope publish --config FILE --db FILE [--to DIR]
+    siloscope publish --config FILE --db FILE [--to DIR] [--date YYYY-MM-DD] [--source x]
     siloscope report --db FILE [--html PATH | --cost]
     siloscope import twcs PATH --config FILE --db FILE
 
@@ -34,7 +34,7 @@ from ingest.reconcile import ReconciliationFailed
 from ingest.twcs import TwcsFileError
 from siloscope.config import PLATFORMS, ConfigError, load_config
 from siloscope.database import DatabaseBusy, DatabaseUnusable, explain, run_lock
-from siloscope.pipeline import ExtractFailed, describe_verdict
+from siloscope.pipeline import ExtractFailed, NightIncomplete, describe_verdict
 from siloscope.publish import PublishRefused
 from siloscope.settings import SettingError, Settings
 from transforms.quality import NothingToValidate, ValidationFailed, quality_dir_for
@@ -49,6 +49,7 @@ _WRITERS = {"run", "load", "build", "validate", "publish", "import"}
 _INPUT_ERRORS = (ConfigError, SettingError, TwcsFileError)
 _RUN_FAILURES = (
     ExtractFailed,
+    NightIncomplete,
     PublishRefused,
     ReconciliationFailed,
     ValidationFailed,
@@ -126,11 +127,12 @@ def _cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_publish(args: argparse.Namespace, settings: Settings) -> int:
-    from siloscope.publish import publish
+    from siloscope.pipeline import built_night, publish
 
     config = load_config(settings.config_path)
-    target = args.to or settings.published_root
-    print(publish(settings.db_path, target, config.organization).describe())
+    night = _midnight(args.date) if args.date else built_night(settings)
+    platforms = (args.source,) if args.source else PLATFORMS
+    print(publish(settings, config, night, platforms, args.to).describe())
     return 0
 
 
@@ -226,6 +228,12 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="published folder (default: $SILOSCOPE_PUBLISHED, else published/ by the DB)",
     )
+    publish.add_argument(
+        "--date",
+        type=_day,
+        help="the night that must be complete (default: the one the build covers)",
+    )
+    publish.add_argument("--source", choices=PLATFORMS, help="one platform's accounts only")
     publish.set_defaults(handler=_cmd_publish)
     validate = add("validate", "check staging and marts against the quality suites")
     validate.set_defaults(handler=_cmd_validate)

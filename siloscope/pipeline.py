@@ -358,13 +358,79 @@ def describe_verdict(row: dict[str, Any]) -> str:
     )
 
 
-def publish(settings: Settings, config: OrgConfig) -> Publication:
-    """Copy the finished build's marts to the published root; dashboards read only there."""
+class NightIncomplete(RuntimeError):
+    """A planned account of the night is missing something; nothing was published."""
+
+    retryable = False  # a retry finds the same night: it is run again, not retried
+
+    def __init__(self, until: datetime, problems: list[str]):
+        super().__init__(
+            f"not published: the night ending {until:%Y-%m-%d %H:%M} UTC is not complete "
+            "(the last good release stays published):\n  " + "\n  ".join(problems)
+        )
+        self.problems = problems
+
+
+def check_night_complete(
+    settings: Settings,
+    config: OrgConfig,
+    until: datetime,
+    platforms: tuple[str, ...] = PLATFORMS,
+) -> None:
+    """Raise NightIncomplete unless every planned target of the night was extracted whole,
+    loaded with no page left refused, and reconciled (ingest/completeness.py)."""
+    from ingest.completeness import night_problems
+
+    planned = [(t.platform, t.account) for t in plan_extract(settings, config, until, platforms)]
+    if not planned or not settings.db_path.exists():
+        return  # nothing planned; or no database, which publish refuses in its own words
+    with connect(settings, read_only=True) as con:
+        problems = night_problems(con, planned, until.astimezone(UTC))
+    if problems:
+        raise NightIncomplete(until, problems)
+
+
+def built_night(settings: Settings) -> datetime | None:
+    """The night the last build covers: its window's end, or for a build of every night
+    (`--window all`) the latest night extracted; None when nothing was ever extracted."""
+    if not settings.db_path.exists():
+        return None
+    with connect(settings, read_only=True) as con:
+        tables = {
+            f"{schema}.{name}"
+            for schema, name in con.execute(
+                "select table_schema, table_name from information_schema.tables"
+            ).fetchall()
+        }
+        for table, column in (("config.build_window", "window_end"), ("ops.extract_runs", "until")):
+            if table in tables:
+                found = con.execute(f"select max({column}) from {table}").fetchone()
+                if found and found[0] is not None:
+                    return found[0]
+    return None
+
+
+def publish(
+    settings: Settings,
+    config: OrgConfig,
+    night: datetime | None,
+    platforms: tuple[str, ...] = PLATFORMS,
+    root: Path | None = None,
+) -> Publication:
+    """Copy the finished build's marts to the published root; dashboards read only there.
+
+    Only a complete night is published (`check_night_complete`); `night` None: a build
+    that no nightly extract fed (an imported file), which has no extract runs to check.
+    """
     from siloscope.publish import publish as publish_release
 
     # under the run lock: what is copied is one finished build, not a run's half-way state
     with database.run_lock(settings.db_path):
-        return publish_release(settings.db_path, settings.published_root, config.organization)
+        if night is not None:
+            check_night_complete(settings, config, night, platforms)
+        return publish_release(
+            settings.db_path, root or settings.published_root, config.organization
+        )
 
 
 def report_page(settings: Settings, config: OrgConfig) -> Path:
@@ -402,7 +468,7 @@ def run_all(
     validate(settings, config, run_id, until)
     if failures:
         raise ExtractFailed(failures, row)
-    publish(settings, config)
+    publish(settings, config, until, platforms)
     report_page(settings, config)
     return row
 
