@@ -181,8 +181,7 @@ class ReconciliationFailed(RuntimeError):
     def __init__(self, failures: list[Reconciliation]):
         super().__init__(
             "reconciliation failed: records fetched != loaded + rejected + duplicates "
-            "skipped, or pages refused\n"
-            + "\n".join(f"  {r.describe()}" for r in failures)
+            "skipped, or pages refused\n" + "\n".join(f"  {r.describe()}" for r in failures)
         )
         self.failures = failures
 
