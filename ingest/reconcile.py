@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 
 from ingest.formats import FORMATS
 from ingest.landing import LandingZone, Manifest
+from ingest.load import maximum_object_size
 
 if TYPE_CHECKING:
     import duckdb
@@ -131,6 +132,17 @@ class Reconciliation:
         return None if not self.countable else self.problem is None
 
     @property
+    def books_balance(self) -> bool:
+        """Every record counted is loaded, rejected or a known duplicate. A run can balance
+        its books and still not be balanced: a page refused whole holds it back (its
+        records count as rejected, but are missing), which the publish gate stops."""
+        return self.countable is False or self.problem is None or self.pages_refused_only
+
+    @property
+    def pages_refused_only(self) -> bool:
+        return bool(self.problem and self.problem == _refused_problem(self.pages_refused))
+
+    @property
     def subject(self) -> str:
         return (
             f"{self.platform}/{self.account} (source {self.source}, night "
@@ -163,13 +175,17 @@ def _problem(counts: dict[str, int], extracted: int | None) -> str | None:
             else f"{-gap} record(s) more accounted for than fetched"
         )
     if counts["pages_refused"]:
-        problems.append(
-            f"{counts['pages_refused']} page(s) refused whole (ops.rejects): their records "
-            "are not loaded; run the night again once the source serves them"
-        )
+        problems.append(_refused_problem(counts["pages_refused"]))
     if counts["pages_not_loaded"]:
         problems.append(f"{counts['pages_not_loaded']} of {counts['pages']} page(s) never loaded")
     return "; ".join(problems) or None
+
+
+def _refused_problem(pages_refused: int) -> str:
+    return (
+        f"{pages_refused} page(s) refused whole (ops.rejects): their records are not "
+        "loaded; run the night again once the source serves them"
+    )
 
 
 class ReconciliationFailed(RuntimeError):
@@ -180,20 +196,22 @@ class ReconciliationFailed(RuntimeError):
 
     def __init__(self, failures: list[Reconciliation]):
         super().__init__(
-            "reconciliation failed: records fetched != loaded + rejected + duplicates "
-            "skipped, or pages refused\n" + "\n".join(f"  {r.describe()}" for r in failures)
+            "reconciliation failed: records fetched != loaded + rejected + duplicates skipped\n"
+            + "\n".join(f"  {r.describe()}" for r in failures)
         )
         self.failures = failures
 
 
-def _read_pages(con: duckdb.DuckDBPyConnection, urls: list[str]) -> None:
+def _read_pages(con: duckdb.DuckDBPyConnection, urls: list[str], largest: int) -> None:
     """Fill temp table _landed_pages (url, page json); a page that is not JSON is left out.
 
     One DuckDB pass over all pages; only when some page does not parse, page by page.
+    `largest`: the reader's maximum_object_size, big enough for the largest page.
     """
     query = (
         "select filename as url, json as page "
-        "from read_json_objects(?, format = 'unstructured', filename = true)"
+        "from read_json_objects(?, format = 'unstructured', filename = true, "
+        f"maximum_object_size = {int(largest)})"
     )
     con.execute("create or replace temp table _landed_pages (url varchar, page json)")
     if not urls:
@@ -228,9 +246,12 @@ def _stage_manifests(
                 for counts in manifest.endpoints.values()
             )
         run_dir = posixpath.dirname(manifest_url)
-        landed = [(manifest_url, platform, f"{run_dir}/{p.file}", p.sha256) for p in manifest.pages]
+        landed = [
+            (manifest_url, platform, f"{run_dir}/{p.file}", p.sha256, p.bytes)
+            for p in manifest.pages
+        ]
         if landed:  # a run that failed before its first page landed nothing
-            con.executemany("insert into _reconciled_pages values (?, ?, ?, ?, null)", landed)
+            con.executemany("insert into _reconciled_pages values (?, ?, ?, ?, null, ?)", landed)
     return changed, extracted
 
 
@@ -272,11 +293,13 @@ def reconcile_runs(
     results: list[Reconciliation] = []
     con.execute(
         "create or replace temp table _reconciled_pages "
-        "(manifest varchar, platform varchar, url varchar, sha256 varchar, fetched bigint)"
+        "(manifest varchar, platform varchar, url varchar, sha256 varchar, fetched bigint, "
+        "bytes bigint)"
     )
     changed, extracted = _stage_manifests(con, landing, runs)
     urls = [url for (url,) in con.execute("select url from _reconciled_pages").fetchall()]
-    _read_pages(con, urls)
+    sizes = [size for (size,) in con.execute("select bytes from _reconciled_pages").fetchall()]
+    _read_pages(con, urls, maximum_object_size(sizes))
     uncountable = _count_fetched(con, sorted({run[2] for run in runs}))
     cursor = con.execute(_PER_RUN_SQL)
     columns = [c[0] for c in cursor.description]
@@ -313,7 +336,9 @@ def reconcile_runs(
         )
     results = _settled_by_later_runs(results)
     _record(con, results)
-    failures = [r for r in results if r.balanced is False and not r.superseded]
+    # A refused page alone does not stop the night (the other accounts are built); it
+    # leaves the run unbalanced, and the publish gate refuses the night.
+    failures = [r for r in results if not r.books_balance and not r.superseded]
     if failures:
         raise ReconciliationFailed(failures)
     return results

@@ -39,7 +39,8 @@ def one_nightly_snapshot(folder: Path) -> Path:
 def names_to_escape(folder: Path) -> Path:
     return build_database(
         folder / "work.duckdb",
-        messages(plan=[(("care", "r&d<lab>"), "ann", 5)], handles={"r&d<lab>": "r&d<lab>"}),
+        # handles are checked by the platform's rules at config load: only the name has HTML
+        messages(plan=[(("care", "rdlab"), "ann", 5)]),
         org_config(["Care", "R&D <Lab>"]),
     )
 
