@@ -143,6 +143,16 @@ class _PendingPage:
     account: str
     endpoint: str
     run_id: str
+    size: int  # bytes, as the manifest lists it
+
+
+# DuckDB's reader refuses a JSON object larger than this (its default, 16 MB) unless told
+DEFAULT_MAXIMUM_OBJECT_SIZE = 16 * 1024 * 1024
+
+
+def maximum_object_size(sizes: list[int]) -> int:
+    """Big enough for the largest page: a whole page is one JSON object, of any size."""
+    return max([DEFAULT_MAXIMUM_OBJECT_SIZE, *(size + 1 for size in sizes)])
 
 
 def _pending(
@@ -185,6 +195,7 @@ def _pending(
                         manifest.account,
                         page.endpoint,
                         manifest.run_id,
+                        page.bytes,
                     )
                 )
     return manifests, pages
@@ -203,11 +214,13 @@ def _read_pages(
         "create or replace temp table _page_rejects (url varchar, reason varchar, body varchar)"
     )
     remaining = [page.url for page in pages]
+    largest = maximum_object_size([page.size for page in pages])
     while remaining:
         try:
             con.execute(
                 "create or replace temp table _pages as select filename as url, json as page "
-                "from read_json_objects(?, format = 'unstructured', filename = true)",
+                "from read_json_objects(?, format = 'unstructured', filename = true, "
+                f"maximum_object_size = {largest})",
                 [remaining],
             )
             return
@@ -217,26 +230,30 @@ def _read_pages(
             if broken in remaining:
                 message = str(exc).split("\n")[0].strip()
             else:
-                broken = _first_unreadable(con, remaining)
+                broken = _first_unreadable(con, remaining, largest)
                 if broken is None:
                     raise
-                message = _read_error(con, broken) or "not readable"
+                message = _read_error(con, broken, largest) or "not readable"
             body = landing.read(broken).decode("utf-8", errors="replace")
             con.execute("insert into _page_rejects values (?, ?, ?)", [broken, message, body])
             remaining.remove(broken)
     con.execute("create or replace temp table _pages (url varchar, page json)")
 
 
-def _read_error(con: duckdb.DuckDBPyConnection, url: str) -> str | None:
+def _read_error(con: duckdb.DuckDBPyConnection, url: str, largest: int) -> str | None:
     try:
-        con.execute("select 1 from read_json_objects(?, format = 'unstructured')", [url])
+        con.execute(
+            "select 1 from read_json_objects(?, format = 'unstructured', "
+            f"maximum_object_size = {largest})",
+            [url],
+        )
         return None
     except Exception as exc:
         return str(exc).split("\n")[0]
 
 
-def _first_unreadable(con: duckdb.DuckDBPyConnection, urls: list[str]) -> str | None:
-    return next((url for url in urls if _read_error(con, url) is not None), None)
+def _first_unreadable(con: duckdb.DuckDBPyConnection, urls: list[str], largest: int) -> str | None:
+    return next((url for url in urls if _read_error(con, url, largest) is not None), None)
 
 
 _PLATFORM_RESULTS_SQL = """
