@@ -65,12 +65,17 @@ class Publication:
     release: str
     root: Path
     tables: dict[str, int]  # "schema.table" -> rows
+    # set when the build was not published because the release in place covers a newer
+    # window (a backfill of an older night): why, in words
+    kept_newer: str | None = None
 
     @property
     def database(self) -> Path:
         return self.root / DATABASE_NAME
 
     def describe(self) -> str:
+        if self.kept_newer:
+            return f"kept release {self.release}: {self.kept_newer}"
         marts = sum(1 for t in self.tables if t.startswith("marts."))
         return (
             f"published release {self.release}: {len(self.tables)} tables "
@@ -107,6 +112,10 @@ def publish(
     source_db, root = Path(source_db), Path(root)
     if not source_db.exists():
         raise PublishRefused(f"no database at {source_db}: run the pipeline first")
+    kept = _newer_release(source_db, root)
+    if kept is not None:
+        log.info("%s", kept.describe())
+        return kept
     releases = root / RELEASES_DIR
     releases.mkdir(parents=True, exist_ok=True)
     published_at = datetime.now(UTC)
@@ -131,6 +140,48 @@ def publish(
     publication = Publication(release, root, tables)
     log.info("%s", publication.describe())
     return publication
+
+
+def _window_end(con: duckdb.DuckDBPyConnection, table: str, column: str) -> datetime | None:
+    try:
+        found = con.execute(f"select max({column}) from {table}").fetchone()
+    except Exception:  # duckdb.CatalogException: no build, or a release of an older layout
+        return None
+    return found[0] if found else None
+
+
+def _newer_release(source_db: Path, root: Path) -> Publication | None:
+    """The release in place, when it covers a newer window than the build in `source_db`.
+
+    Re-running an older night (a backfill) builds that night's snapshot rows in the working
+    database; dashboards must not go back to it. The next newest night publishes them.
+    """
+    import duckdb
+
+    release = current_release(root)
+    if release is None:
+        return None
+    con = duckdb.connect()
+    try:
+        con.execute("attach ? as published (read_only)", [str(published_database(root))])
+        con.execute("attach ? as source (read_only)", [str(source_db)])
+        published_end = _window_end(con, "published.meta.publication", "build_window_end")
+        built_end = _window_end(con, "source.config.build_window", "window_end")
+    except duckdb.IOException:
+        return None  # a source being written is refused, in its own words, by publish
+    finally:
+        con.close()
+    if published_end is None or built_end is None or built_end >= published_end:
+        return None
+    return Publication(
+        release,
+        root,
+        {},
+        kept_newer=(
+            f"it covers the window ending {published_end:%Y-%m-%d}, newer than this build's "
+            f"({built_end:%Y-%m-%d}): dashboards never go back in time"
+        ),
+    )
 
 
 def _attach_source(con: duckdb.DuckDBPyConnection, source_db: Path) -> None:
