@@ -86,6 +86,19 @@ create table if not exists ops.rejects (
     resolved_at timestamptz,
     resolved_by_load bigint
 );
+-- A second copy of a message whose record differs from the copy loaded (an edit, or a
+-- source serving two versions): the first copy loaded stays in raw.*, every other version
+-- is kept here, never dropped in silence.
+create table if not exists ops.conflicts (
+    landing_file varchar not null,  -- where this copy was found
+    record_path varchar,
+    platform varchar not null,
+    message_id varchar not null,    -- the key of the raw table (X id, Reddit fullname, AT URI)
+    kept_landing_file varchar,      -- where the copy kept in raw.* came from
+    record varchar,                 -- this copy, as received
+    load_id bigint,
+    detected_at timestamptz not null
+);
 -- databases created before rejects were resolved
 alter table ops.rejects add column if not exists resolved_at timestamptz;
 alter table ops.rejects add column if not exists resolved_by_load bigint;
@@ -299,6 +312,28 @@ left join _page_rejects r using (url);
 """
 
 
+def _conflicts_sql(platform: str) -> str:
+    """Valid copies not inserted (duplicates) whose record differs from the one in raw.*.
+
+    Run after the format's LOAD_SQL, so raw.* already holds this batch's first copies:
+    one join covers copies within the batch and copies of earlier loads.
+    """
+    page_format = FORMATS[platform]
+    key = page_format.MESSAGE_KEY
+    return f"""
+insert into ops.conflicts
+select r.url, r.record_path, '{platform}', r.{key}, kept.landing_file, r.record::varchar,
+    (select load_id from _load), now()
+from _records r
+join {page_format.MESSAGES_TABLE} kept on kept.{key} = r.{key}
+where r.reason is null
+    and r.record::varchar is distinct from kept.record::varchar
+    and not exists (
+        select 1 from _new_records n where n.url = r.url and n.record_path = r.record_path
+    )
+"""
+
+
 def _record_runs(
     con: duckdb.DuckDBPyConnection, manifests: list[tuple[str, str, Manifest]]
 ) -> None:
@@ -465,6 +500,7 @@ def load_landing(con: duckdb.DuckDBPyConnection, landing: LandingZone) -> LoadRe
                 f"where url in (select url from _pending_pages where platform = '{platform}')"
             )
             con.execute(FORMATS[platform].LOAD_SQL)
+            con.execute(_conflicts_sql(platform))
             con.execute(_PLATFORM_RESULTS_SQL)
         con.execute(_FILE_COUNTS_SQL)
         _record_runs(con, manifests)

@@ -16,6 +16,10 @@ leaves four temp tables the loader turns into ops.rejects and ops.loaded_files:
     _new_records       (url, ...)                             the records inserted now
     _auxiliary_rejects (url, record_path, reason, record)     refused non-message records
 
+MESSAGES_TABLE and MESSAGE_KEY name the raw table of its messages and their key (a column
+of both that table and _records, whose `record` is stored as the table's `record`): a
+later copy of a message whose record differs from the one loaded is kept in ops.conflicts.
+
 A format should also define FETCHED_RECORDS_SQL: from temp table _landed_pages (url, page
 json), one row (url, records) per page with the number of message records on it, counted
 without LOAD_SQL's help. Reconciliation (ingest/reconcile.py) checks it against what the

@@ -17,6 +17,9 @@ neither loaded nor rejected. LOAD_SQL follows the contract in ingest/formats/__i
 """
 
 PLATFORM = "reddit"
+# the message table LOAD_SQL inserts into, and the key its rows and _records share
+MESSAGES_TABLE = "raw.reddit_things"
+MESSAGE_KEY = "fullname"
 
 SCHEMA_SQL = """
 create table if not exists raw.reddit_things (

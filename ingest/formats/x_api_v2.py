@@ -9,6 +9,9 @@ users to raw.x_users. LOAD_SQL follows the contract in ingest/formats/__init__.p
 from datetime import UTC, datetime
 
 PLATFORM = "x"
+# the message table LOAD_SQL inserts into, and the key its rows and _records share
+MESSAGES_TABLE = "raw.x_posts"
+MESSAGE_KEY = "id"
 
 # X ids are snowflakes: milliseconds since this epoch, shifted left over a sequence part.
 SNOWFLAKE_EPOCH_MS = 1288834974657
