@@ -306,6 +306,11 @@ def test_running_night_two_again_fills_the_gap(
         "(select landing_file from ops.loaded_files where run_id = ?)",
         [again.run_id],
     ) == [(0,)]
+    # the broken tries' rejects are kept, resolved by the run that filled the gap
+    assert query(db(workspace), "select count(*) from ops.rejects where resolved_at is null") == [
+        (0,)
+    ]
+    assert query(db(workspace), "select count(*) from ops.rejects")[0][0] > 0
     # the re-run asks from night one's watermark, as the broken run did
     brand_mentions = [
         r
