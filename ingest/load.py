@@ -312,10 +312,27 @@ left join _page_rejects r using (url);
 """
 
 
+def _new_records_sql(platform: str) -> str:
+    """Dedupe, the same for every format: the valid records whose key is not loaded yet,
+    the first copy of each key in the batch (in the format's BATCH_ORDER)."""
+    page_format = FORMATS[platform]
+    key = page_format.MESSAGE_KEY
+    return f"""
+create or replace temp table _new_records as
+with first_in_batch as (
+    select * from _records
+    where reason is null
+    qualify row_number() over (partition by {key} order by {page_format.BATCH_ORDER}) = 1
+)
+select f.* from first_in_batch f
+anti join {page_format.MESSAGES_TABLE} existing on existing.{key} = f.{key}
+"""
+
+
 def _conflicts_sql(platform: str) -> str:
     """Valid copies not inserted (duplicates) whose record differs from the one in raw.*.
 
-    Run after the format's LOAD_SQL, so raw.* already holds this batch's first copies:
+    Run after the format's INSERT_SQL, so raw.* already holds this batch's first copies:
     one join covers copies within the batch and copies of earlier loads.
     """
     page_format = FORMATS[platform]
@@ -493,13 +510,16 @@ def load_landing(con: duckdb.DuckDBPyConnection, landing: LandingZone) -> LoadRe
             "loaded bigint, duplicate bigint, rejected bigint)"
         )
         for platform in sorted({p.platform for p in pages}):
-            # A view, not a copy: the format's LOAD_SQL reads each page once. `platform` is
+            # A view, not a copy: the format's RECORDS_SQL reads each page once. `platform` is
             # one of FORMATS' keys (checked above), never text from a landed file.
             con.execute(
                 "create or replace temp view _platform_pages as select * from _pages "
                 f"where url in (select url from _pending_pages where platform = '{platform}')"
             )
-            con.execute(FORMATS[platform].LOAD_SQL)
+            page_format = FORMATS[platform]
+            con.execute(page_format.RECORDS_SQL)
+            con.execute(_new_records_sql(platform))
+            con.execute(page_format.INSERT_SQL)
             con.execute(_conflicts_sql(platform))
             con.execute(_PLATFORM_RESULTS_SQL)
         con.execute(_FILE_COUNTS_SQL)

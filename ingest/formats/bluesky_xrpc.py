@@ -16,12 +16,12 @@ post's uri, author, record and indexedAt) becomes one row of raw.bluesky_posts k
 AT URI, the first version loaded winning. The row keeps the object as received. A
 resolveHandle answer that changes a handle's DID becomes a row of raw.bluesky_identities:
 the account's handle (from the extract it was landed by) and its DID, which is what
-identity keys on, since a handle can change hands. LOAD_SQL follows the contract in
+identity keys on, since a handle can change hands. Its SQL follows the contract in
 ingest/formats/__init__.py.
 """
 
 PLATFORM = "bluesky"
-# the message table LOAD_SQL inserts into, and the key its rows and _records share
+# the message table INSERT_SQL fills, and the key its rows and _records share
 MESSAGES_TABLE = "raw.bluesky_posts"
 MESSAGE_KEY = "uri"
 
@@ -46,7 +46,7 @@ create table if not exists raw.bluesky_identities (
 
 def _page_posts(pages: str) -> str:
     """CTEs ending in `items` (url, record_path, post): every post on the pages of table
-    `pages` (url, page json) and where it sits; shared by FETCHED_RECORDS_SQL and LOAD_SQL."""
+    `pages` (url, page json) and where it sits; shared by FETCHED_RECORDS_SQL and RECORDS_SQL."""
     return _PAGE_POSTS.replace("_pages_in", pages)
 
 
@@ -99,7 +99,7 @@ items as (
 )
 """
 
-# Posts on a landed page, counted apart from LOAD_SQL (ingest/reconcile.py).
+# Posts on a landed page, counted apart from RECORDS_SQL (ingest/reconcile.py).
 FETCHED_RECORDS_SQL = f"""
 {_page_posts("_landed_pages")}
 select p.url, count(i.url) as records
@@ -108,7 +108,7 @@ left join items as i using (url)
 group by p.url
 """
 
-LOAD_SQL = f"""
+RECORDS_SQL = f"""
 create or replace temp table _page_checks as
 select url,
     case
@@ -162,17 +162,12 @@ select url, record_path, post as record, post->>'uri' as uri,
     end as reason
 from items;
 
-create or replace temp table _new_records as
-with valid as (
-    select * from _records where reason is null
-),
-first_in_batch as (
-    select * from valid
-    qualify row_number() over (partition by uri order by url, record_path) = 1
-)
-select f.* from first_in_batch f
-anti join raw.bluesky_posts existing on existing.uri = f.uri;
+"""
 
+# the order in which the first copy of a key in one batch is chosen (the one loaded)
+BATCH_ORDER = "url, record_path"
+
+INSERT_SQL = """
 insert into raw.bluesky_posts
 select n.uri, n.record, p.account, n.url, now(), l.load_id
 from _new_records n join _pending_pages p on p.url = n.url cross join _load l;

@@ -13,11 +13,11 @@ raw.reddit_things keyed by its fullname (`t1_abc`), the first version loaded win
 (loading the same pages again changes nothing). The row keeps the thing's `data` as
 received except `replies`: those are rows of their own, and keeping them would store each
 subtree again in every ancestor. "more" stubs are paging hints, not messages: they are
-neither loaded nor rejected. LOAD_SQL follows the contract in ingest/formats/__init__.py.
+neither loaded nor rejected. Its SQL follows the contract in ingest/formats/__init__.py.
 """
 
 PLATFORM = "reddit"
-# the message table LOAD_SQL inserts into, and the key its rows and _records share
+# the message table INSERT_SQL fills, and the key its rows and _records share
 MESSAGES_TABLE = "raw.reddit_things"
 MESSAGE_KEY = "fullname"
 
@@ -35,9 +35,9 @@ create table if not exists raw.reddit_things (
 alter table raw.reddit_things add column if not exists load_id bigint;
 """
 
-# Things on a landed page, counted apart from LOAD_SQL (ingest/reconcile.py): every child
+# Things on a landed page, counted apart from RECORDS_SQL (ingest/reconcile.py): every child
 # of a Listing, a comment tree's Listings or a morechildren answer, nested replies
-# included, "more" stubs not, each one LOAD_SQL must load, reject or skip.
+# included, "more" stubs not, each one the loader must load, reject or skip.
 FETCHED_RECORDS_SQL = """
 with recursive listings as (
     select url, page as listing
@@ -62,7 +62,7 @@ left join children as c using (url)
 group by p.url
 """
 
-LOAD_SQL = r"""
+RECORDS_SQL = r"""
 create or replace temp table _page_checks as
 with tree_elements as (
     select url, bool_or(coalesce(
@@ -198,17 +198,12 @@ where coalesce(thing->>'kind', '') <> 'more';
 create or replace temp table _records as
 select url, record_path, record, reason, fullname, kind, depth, i from _reddit_things;
 
-create or replace temp table _new_records as
-with valid as (
-    select * from _records where reason is null
-),
-first_in_batch as (
-    select * from valid
-    qualify row_number() over (partition by fullname order by url, depth, record_path) = 1
-)
-select f.* from first_in_batch f
-anti join raw.reddit_things existing on existing.fullname = f.fullname;
+"""
 
+# the order in which the first copy of a key in one batch is chosen (the one loaded)
+BATCH_ORDER = "url, depth, record_path"
+
+INSERT_SQL = r"""
 insert into raw.reddit_things
 select n.fullname, n.kind, n.record, p.account, n.url, now(), l.load_id
 from _new_records n join _pending_pages p on p.url = n.url cross join _load l;

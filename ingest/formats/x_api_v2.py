@@ -3,13 +3,13 @@
 A page is one response body: {"data": [post...], "includes": {"users": [...],
 "tweets": [...]}, "meta": {...}}, or {"meta": {"result_count": 0}} when nothing is new.
 Posts go to raw.x_posts (including the posts a page refers to, from includes.tweets),
-users to raw.x_users. LOAD_SQL follows the contract in ingest/formats/__init__.py.
+users to raw.x_users. Its SQL follows the contract in ingest/formats/__init__.py.
 """
 
 from datetime import UTC, datetime
 
 PLATFORM = "x"
-# the message table LOAD_SQL inserts into, and the key its rows and _records share
+# the message table INSERT_SQL fills, and the key its rows and _records share
 MESSAGES_TABLE = "raw.x_posts"
 MESSAGE_KEY = "id"
 
@@ -84,8 +84,8 @@ from (
 where raw.x_posts.id = parsed.id;
 """
 
-# Message records on a landed page, counted apart from LOAD_SQL (ingest/reconcile.py):
-# the posts of data and includes.tweets, each one LOAD_SQL must load, reject or skip.
+# Message records on a landed page, counted apart from RECORDS_SQL (ingest/reconcile.py):
+# the posts of data and includes.tweets, each one the loader must load, reject or skip.
 FETCHED_RECORDS_SQL = """
 select url,
     coalesce(json_array_length(page->'data'), 0)
@@ -100,7 +100,7 @@ from _landed_pages
 _PAGE_PARTS = '{"data": "JSON[]", "includes": {"tweets": "JSON[]", "users": "JSON[]"}}'
 _USER_FIELDS = '{"id": "VARCHAR", "username": "VARCHAR"}'
 
-LOAD_SQL = f"""
+RECORDS_SQL = f"""
 create or replace temp table _page_parts as
 select url, parts.data, parts.includes.tweets, parts.includes.users,
     case
@@ -159,17 +159,12 @@ select url, record_path, record, section, i, field,
     end as reason
 from all_records;
 
-create or replace temp table _new_records as
-with valid as (
-    select * from _records where reason is null
-),
-first_in_batch as (
-    select * from valid
-    qualify row_number() over (partition by id order by url, section, i) = 1
-)
-select f.* from first_in_batch f
-anti join raw.x_posts existing on existing.id = f.id;
+"""
 
+# the order in which the first copy of a key in one batch is chosen (the one loaded)
+BATCH_ORDER = "url, section, i"
+
+INSERT_SQL = f"""
 insert into raw.x_posts by name
 select
     n.id, n.record, p.account, n.url as landing_file, now() as loaded_at, l.load_id,

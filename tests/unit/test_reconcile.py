@@ -58,11 +58,11 @@ class Pages:
 
 def drop_first_record(monkeypatch) -> None:
     """A loader bug: the first record of the first page vanishes before it is counted."""
-    assert "from all_records;" in x_api_v2.LOAD_SQL
+    assert "from all_records;" in x_api_v2.RECORDS_SQL
     monkeypatch.setattr(
         x_api_v2,
-        "LOAD_SQL",
-        x_api_v2.LOAD_SQL.replace(
+        "RECORDS_SQL",
+        x_api_v2.RECORDS_SQL.replace(
             "from all_records;",
             "from all_records where not (url = (select min(url) from all_records) "
             "and record_path = 'data[0]');",
