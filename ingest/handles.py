@@ -14,21 +14,53 @@ from dataclasses import dataclass
 class HandleRule:
     pattern: re.Pattern[str]
     description: str  # the rule in words, for the error message
+    max_length: int | None = None  # when the pattern cannot say it
+    reserved_suffixes: tuple[str, ...] = ()  # endings that can never be a handle, and why
 
     def problem(self, handle: str) -> str | None:
         """Why `handle` is not a handle on this platform, or None when it is one."""
-        if self.pattern.fullmatch(handle):
-            return None
-        return f"{handle!r} is not a handle: {self.description}"
+        too_long = self.max_length is not None and len(handle) > self.max_length
+        if too_long or not self.pattern.fullmatch(handle):
+            return f"{handle!r} is not {self.description}"
+        for suffix in self.reserved_suffixes:
+            if handle.lower().endswith(suffix):
+                return f"{handle!r}: the top-level domain {suffix} is reserved and never resolves"
+        return None
 
 
 HANDLE_RULES: dict[str, HandleRule] = {
     # https://help.x.com/en/managing-your-account/x-username-rules
-    "x": HandleRule(re.compile(r"[A-Za-z0-9_]{1,15}"), "1 to 15 letters, digits or underscores"),
+    "x": HandleRule(
+        re.compile(r"[A-Za-z0-9_]{1,15}"), "an X handle: 1 to 15 letters, digits or underscores"
+    ),
     # Reddit's sign-up form: 3 to 20 characters, letters, digits, '-' and '_'
     "reddit": HandleRule(
         re.compile(r"[A-Za-z0-9_-]{3,20}"),
-        "3 to 20 letters, digits, underscores or hyphens",
+        "a Reddit username: 3 to 20 letters, digits, underscores or hyphens",
+    ),
+    # AT Protocol handles are domain names (atproto.com/specs/handle): two or more labels of
+    # letters, digits and hyphens (not at either end), 63 at most each, 253 in all, and a
+    # last label that starts with a letter; the spec reserves some top-level domains.
+    "bluesky": HandleRule(
+        re.compile(
+            r"([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
+        ),
+        "an AT Protocol handle: a domain name such as acme.bsky.social (labels of "
+        "letters, digits and inner hyphens, joined by dots)",
+        max_length=253,
+        reserved_suffixes=tuple(
+            f".{tld}"
+            for tld in (
+                "alt",
+                "arpa",
+                "example",
+                "internal",
+                "invalid",
+                "local",
+                "localhost",
+                "onion",
+            )
+        ),
     ),
 }
 

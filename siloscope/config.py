@@ -32,23 +32,6 @@ SourceKind = Literal["simulated", "api"]
 Structure = Literal["siloed", "glued", "networked"]
 
 _HANDLE_PREFIX = re.compile(r"^(?:@|/?u/)", re.IGNORECASE)
-# AT Protocol handles are domain names (atproto.com/specs/handle): two or more labels of
-# letters, digits and hyphens (not at either end), 63 at most each, 253 in all, and a last
-# label that starts with a letter.
-_AT_HANDLE = re.compile(
-    r"^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$"
-)
-# Top-level domains the spec reserves: a handle under them can never resolve.
-_AT_DISALLOWED_TLDS = (
-    "alt",
-    "arpa",
-    "example",
-    "internal",
-    "invalid",
-    "local",
-    "localhost",
-    "onion",
-)
 
 
 class ConfigError(ValueError):
@@ -72,18 +55,12 @@ class _Strict(BaseModel):
 
 
 def check_bluesky_handle(handle: str) -> str:
-    """The handle without `@`, or ValueError saying which AT Protocol handle rule it breaks."""
+    """The handle without `@`, lower case, or ValueError saying which AT Protocol handle
+    rule it breaks (ingest/handles.py)."""
     bare = normalize_handle(handle)
-    if len(bare) > 253 or not _AT_HANDLE.match(bare):
-        raise ValueError(
-            f"Bluesky handle {handle!r} is not an AT Protocol handle: a domain name such as "
-            "acme.bsky.social (labels of letters, digits and inner hyphens, joined by dots)"
-        )
-    if bare.rsplit(".", 1)[-1] in _AT_DISALLOWED_TLDS:
-        raise ValueError(
-            f"Bluesky handle {handle!r}: the top-level domain .{bare.rsplit('.', 1)[-1]} is "
-            "reserved and never resolves"
-        )
+    problem = handle_problem("bluesky", bare)
+    if problem:
+        raise ValueError(f"Bluesky handle {problem}")
     return bare
 
 
