@@ -104,3 +104,20 @@ def test_the_next_night_asks_again_for_what_a_refused_page_held(tmp_path):
     assert target.since_ids == {}  # a backfill, not since_id 104
     with connect(settings, read_only=True) as con:
         assert count(con, "ops.rejects where resolved_at is null") == 1
+
+
+def test_a_database_from_before_resolved_rejects_gets_the_columns_on_its_next_load(con, landing):
+    con.execute(
+        "create schema ops; create table ops.rejects (landing_file varchar not null, "
+        "record_path varchar, platform varchar, account varchar, reason varchar not null, "
+        "record varchar, rejected_at timestamptz not null)"
+    )
+    con.execute(
+        "insert into ops.rejects values ('old/page.json', null, 'x', 'A', 'old', '', now())"
+    )
+    land_night_with_a_truncated_page(con, landing)
+    rows = con.execute(
+        "select landing_file = 'old/page.json', resolved_at from ops.rejects order by rejected_at"
+    ).fetchall()
+    assert rows == [(True, None), (False, None)]  # both still hold their pages back
+    assert count(con, "ops.conflicts") == 0
