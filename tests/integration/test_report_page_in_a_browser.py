@@ -50,7 +50,7 @@ def nightly_page(tmp_path_factory):
     for night in range(NIGHTS):
         end = NIGHT - timedelta(days=NIGHTS - 1 - night)
         build(settings, config, BuildWindow.rolling(end, config.rolling_window_days))
-    publish(settings, config)
+    publish(settings, config, NIGHT)
     return report_page(settings, config)
 
 
