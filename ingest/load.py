@@ -316,17 +316,23 @@ def _new_records_sql(platform: str) -> str:
     """Dedupe, the same for every format: the valid records whose key is not loaded yet,
     the first copy of each key in the batch (in the format's BATCH_ORDER)."""
     page_format = FORMATS[platform]
-    key = page_format.MESSAGE_KEY
     return f"""
 create or replace temp table _new_records as
 with first_in_batch as (
     select * from _records
     where reason is null
-    qualify row_number() over (partition by {key} order by {page_format.BATCH_ORDER}) = 1
+    qualify row_number() over (
+        partition by {", ".join(page_format.MESSAGE_KEY)} order by {page_format.BATCH_ORDER}
+    ) = 1
 )
 select f.* from first_in_batch f
-anti join {page_format.MESSAGES_TABLE} existing on existing.{key} = f.{key}
+anti join {page_format.MESSAGES_TABLE} existing on {_same_key(page_format.MESSAGE_KEY, "f")}
 """
+
+
+def _same_key(key: tuple[str, ...], alias: str) -> str:
+    """The join condition of `existing` (the raw table) and `alias` on every key column."""
+    return " and ".join(f"existing.{column} = {alias}.{column}" for column in key)
 
 
 def _conflicts_sql(platform: str) -> str:
@@ -337,14 +343,15 @@ def _conflicts_sql(platform: str) -> str:
     """
     page_format = FORMATS[platform]
     key = page_format.MESSAGE_KEY
+    message_id = f"concat_ws('/', {', '.join(f'r.{column}' for column in key)})"
     return f"""
 insert into ops.conflicts
-select r.url, r.record_path, '{platform}', r.{key}, kept.landing_file, r.record::varchar,
-    (select load_id from _load), now()
+select r.url, r.record_path, '{platform}', {message_id}, existing.landing_file,
+    r.record::varchar, (select load_id from _load), now()
 from _records r
-join {page_format.MESSAGES_TABLE} kept on kept.{key} = r.{key}
+join {page_format.MESSAGES_TABLE} existing on {_same_key(key, "r")}
 where r.reason is null
-    and r.record::varchar is distinct from kept.record::varchar
+    and r.record::varchar is distinct from existing.record::varchar
     and not exists (
         select 1 from _new_records n where n.url = r.url and n.record_path = r.record_path
     )

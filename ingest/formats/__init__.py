@@ -11,7 +11,7 @@ INSERT_SQL, with these temp tables in place:
 RECORDS_SQL parses the pages and leaves
 
     _page_checks       (url, reason)                          reason null: page usable
-    _records           (url, record_path, record, reason, <MESSAGE_KEY>, ...)
+    _records           (url, record_path, record, reason, <MESSAGE_KEY columns>, ...)
                                                               every message record seen
 
 Between the two, the loader writes _new_records: the valid records whose MESSAGE_KEY is not

@@ -23,7 +23,7 @@ ingest/formats/__init__.py.
 PLATFORM = "bluesky"
 # the message table INSERT_SQL fills, and the key its rows and _records share
 MESSAGES_TABLE = "raw.bluesky_posts"
-MESSAGE_KEY = "uri"
+MESSAGE_KEY = ("uri",)
 
 SCHEMA_SQL = """
 create table if not exists raw.bluesky_posts (

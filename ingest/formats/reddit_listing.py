@@ -19,7 +19,7 @@ neither loaded nor rejected. Its SQL follows the contract in ingest/formats/__in
 PLATFORM = "reddit"
 # the message table INSERT_SQL fills, and the key its rows and _records share
 MESSAGES_TABLE = "raw.reddit_things"
-MESSAGE_KEY = "fullname"
+MESSAGE_KEY = ("fullname",)
 
 SCHEMA_SQL = """
 create table if not exists raw.reddit_things (

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 PLATFORM = "x"
 # the message table INSERT_SQL fills, and the key its rows and _records share
 MESSAGES_TABLE = "raw.x_posts"
-MESSAGE_KEY = "id"
+MESSAGE_KEY = ("id",)
 
 # X ids are snowflakes: milliseconds since this epoch, shifted left over a sequence part.
 SNOWFLAKE_EPOCH_MS = 1288834974657
