@@ -1,8 +1,14 @@
-"""Shared by both rooms: Airflow must never touch ~/airflow or the repo's .airflow/."""
+"""Shared by every room: Airflow must never touch ~/airflow or the repo's .airflow/; a
+landing zone and a DuckDB file of the test's own."""
 
 import os
 import tempfile
 from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.landing import LandingZone
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -18,3 +24,17 @@ for name in (
     "SILOSCOPE_REPORT",
 ):
     os.environ.pop(name, None)
+
+
+@pytest.fixture
+def landing(tmp_path):
+    """A landing zone in the test's own folder."""
+    return LandingZone(str(tmp_path / "landing"))
+
+
+@pytest.fixture
+def con(tmp_path):
+    """A DuckDB file of the test's own, closed afterwards."""
+    connection = duckdb.connect(str(tmp_path / "test.duckdb"))
+    yield connection
+    connection.close()
