@@ -1,11 +1,11 @@
 """The landing zone: every response page, exactly as received, in files.
 
 Layout: <root>/<platform>/<account folder>/dt=<date>/run=<interval>_<started>_<random>/
-page-<n>.json, plus a `_manifest.json` per run written last. Every extract run writes a folder of its own,
-named for the data interval it covers (its end), when it started and a random part: two
-runs of one night, overlapping or not, never delete or overwrite each other's pages. The
-loader inserts a message only when its id is new, so running a night again adds no raw
-row; the new run is a run of its own in ops.* (and its own balanced books).
+page-<n>.json, plus a `_manifest.json` per run written last. Every extract run writes a
+folder of its own, named for the data interval it covers (its end), when it started and a
+random part: two runs of one night, overlapping or not, never delete or overwrite each
+other's pages. The loader inserts a message only when its id is new, so running a night
+again adds no raw row; the new run is a run of its own in ops.* (and its own balanced books).
 A page is there whole or not at all: on a local disk it is written under a temporary name
 and renamed; in object storage (s3://, gs://, az://) one PUT is atomic by itself, while a
 "rename" there is a copy and a delete that would leave temporary objects visible, so each

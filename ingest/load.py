@@ -339,22 +339,33 @@ def _conflicts_sql(platform: str) -> str:
     """Valid copies not inserted (duplicates) whose record differs from the one in raw.*.
 
     Run after the format's INSERT_SQL, so raw.* already holds this batch's first copies:
-    one join covers copies within the batch and copies of earlier loads.
+    one join covers copies within the batch and copies of earlier loads. Each version is
+    recorded once: a night run again lands the same copies in a run folder of its own.
     """
     page_format = FORMATS[platform]
     key = page_format.MESSAGE_KEY
     message_id = f"concat_ws('/', {', '.join(f'r.{column}' for column in key)})"
     return f"""
 insert into ops.conflicts
-select r.url, r.record_path, '{platform}', {message_id}, existing.landing_file,
-    r.record::varchar, (select load_id from _load), now()
-from _records r
-join {page_format.MESSAGES_TABLE} existing on {_same_key(key, "r")}
-where r.reason is null
-    and r.record::varchar is distinct from existing.record::varchar
-    and not exists (
-        select 1 from _new_records n where n.url = r.url and n.record_path = r.record_path
-    )
+select * from (
+    select r.url, r.record_path, '{platform}' as platform, {message_id} as message_id,
+        existing.landing_file, r.record::varchar as record, (select load_id from _load), now()
+    from _records r
+    join {page_format.MESSAGES_TABLE} existing on {_same_key(key, "r")}
+    where r.reason is null
+        and r.record::varchar is distinct from existing.record::varchar
+        and not exists (
+            select 1 from _new_records n where n.url = r.url and n.record_path = r.record_path
+        )
+    qualify row_number() over (
+        partition by {message_id}, r.record::varchar order by r.url, r.record_path
+    ) = 1
+) version
+where not exists (
+    select 1 from ops.conflicts seen
+    where seen.platform = version.platform and seen.message_id = version.message_id
+        and seen.record = version.record
+)
 """
 
 
@@ -389,6 +400,7 @@ def _record_runs(
         _record_endpoints(con, url, manifest)
         if not manifest.complete or _has_refused_pages(con, url):
             continue
+        _settle_earlier_runs(con, url, manifest)
         for endpoint, since_id in manifest.watermarks.items():
             key = [manifest.platform, manifest.account, endpoint, manifest.until]
             con.execute(
@@ -411,6 +423,35 @@ def _has_refused_pages(con: duckdb.DuckDBPyConnection, manifest_url: str) -> boo
         [run_dir],
     ).fetchone()
     return bool(found and found[0])
+
+
+_SETTLE_EARLIER_RUNS_SQL = """
+update ops.rejects set resolved_at = now(), resolved_by_load = (select load_id from _load)
+where resolved_at is null and exists (
+    select 1 from ops.extract_runs earlier
+    where earlier.platform = $platform and earlier.account = $account
+        and earlier.until = $until and earlier.manifest <> $manifest
+        and earlier.started_at <= $started_at
+        and starts_with(ops.rejects.landing_file, regexp_replace(earlier.manifest, '[^/]*$', ''))
+)
+"""
+
+
+def _settle_earlier_runs(
+    con: duckdb.DuckDBPyConnection, manifest_url: str, manifest: Manifest
+) -> None:
+    """A later run of the night, complete and loaded whole, fetched again what the earlier
+    runs' rejected pages and records held: their rejects are kept, marked resolved."""
+    con.execute(
+        _SETTLE_EARLIER_RUNS_SQL,
+        {
+            "platform": manifest.platform,
+            "account": manifest.account,
+            "until": manifest.until,
+            "manifest": manifest_url,
+            "started_at": manifest.started_at,
+        },
+    )
 
 
 _ENDPOINT_COUNTS = (

@@ -73,16 +73,18 @@ loaded as (
         records_loaded, records_duplicate, records_rejected
     from ops.loaded_files
 ),
+-- a page refused whole: its records count as rejected; while no later copy or run settled
+-- it (resolved_at), it also holds the run back
 refused as (
-    select distinct landing_file as url from ops.rejects
-    where record_path is null and resolved_at is null
+    select landing_file as url, bool_and(resolved_at is not null) as resolved
+    from ops.rejects where record_path is null group by landing_file
 ),
 per_page as (
     select
         p.manifest,
         p.fetched,
         l.url is not null as was_loaded,
-        r.url is not null as was_refused,
+        r.url is not null and not r.resolved as was_refused,
         coalesce(l.records_loaded, 0) as loaded,
         coalesce(l.records_duplicate, 0) as duplicate,
         case
