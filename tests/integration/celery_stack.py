@@ -53,7 +53,8 @@ def simulated_organisation(accounts: int, seed: int = 11) -> str:
     handles: dict[str, list[str]] = {name: [] for name in DEPARTMENTS}
     for number in range(accounts):
         department = DEPARTMENTS[number % len(DEPARTMENTS)]
-        handles[department].append(f"Acme{department.replace(' ', '')}{number}")
+        # X handles are at most 15 characters: "AcmeCustom12"
+        handles[department].append(f"Acme{department.replace(' ', '')[:6]}{number}")
     lines = ["organization: Acme", "departments:"]
     for name, accounts_of in handles.items():
         lines += [f"  - name: {name}", "    accounts:", f"      x: [{', '.join(accounts_of)}]"]

@@ -184,3 +184,15 @@ def test_a_mastodon_account_without_its_instance_is_refused(tmp_path, address):
     )
     with pytest.raises(ConfigError, match="is not a full address: @user@instance"):
         load_config(path)
+
+
+@pytest.mark.parametrize("accounts", [8, 10, 20])
+def test_the_scale_test_and_bench_organisations_are_valid_configs(accounts, tmp_path):
+    """make test-scale and bench/celery_workers.py generate their configs; a handle the X
+    rule refuses would fail their DAG's plan task, far from the cause."""
+    from tests.integration.celery_stack import simulated_organisation
+
+    path = tmp_path / "org.yaml"
+    path.write_text(simulated_organisation(accounts))
+    config = load_config(path)
+    assert sum(len(d.accounts.x) for d in config.departments) == accounts
