@@ -65,6 +65,26 @@ HANDLE_RULES: dict[str, HandleRule] = {
 }
 
 
+# How configs and people write an account: `@acme`, `u/acme`, `/u/acme`; a subreddit `r/acme`.
+HANDLE_PREFIX = re.compile(r"^(?:@|/?u/)", re.IGNORECASE)
+SUBREDDIT_PREFIX = re.compile(r"^/?r/", re.IGNORECASE)
+# Reddit's rule for community names
+SUBREDDIT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")
+SUBREDDIT_RULE = "letters, digits, underscore; 2 to 21"
+
+
+def bare_handle(handle: str) -> str:
+    """The handle as written, without a leading `@`, `u/` or `/u/` (case kept)."""
+    return HANDLE_PREFIX.sub("", handle.strip())
+
+
+def subreddit_problem(name: str) -> str | None:
+    """Why `name` (without `r/`) cannot be a subreddit, or None when it can."""
+    if SUBREDDIT_NAME.match(name):
+        return None
+    return f"{name!r} is not a subreddit name ({SUBREDDIT_RULE})"
+
+
 def handle_problem(platform: str, handle: str) -> str | None:
     """Why `handle` (without its prefix) cannot be an account on `platform`, or None."""
     rule = HANDLE_RULES.get(platform)

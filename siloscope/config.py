@@ -20,7 +20,13 @@ from pydantic import (
     model_validator,
 )
 
-from ingest.handles import handle_problem
+from ingest.handles import (
+    SUBREDDIT_PREFIX,
+    SUBREDDIT_RULE,
+    bare_handle,
+    handle_problem,
+    subreddit_problem,
+)
 
 if TYPE_CHECKING:
     from ingest.simulated.organization import SimulatedOrganization
@@ -30,8 +36,6 @@ PLATFORMS = ("x", "reddit", "bluesky", "mastodon")
 Platform = Literal["x", "reddit", "bluesky", "mastodon"]
 SourceKind = Literal["simulated", "api"]
 Structure = Literal["siloed", "glued", "networked"]
-
-_HANDLE_PREFIX = re.compile(r"^(?:@|/?u/)", re.IGNORECASE)
 
 
 class ConfigError(ValueError):
@@ -43,11 +47,7 @@ class ConfigError(ValueError):
 
 def normalize_handle(handle: str) -> str:
     """Handles compare case-insensitively, without a leading `@`, `u/` or `/u/`."""
-    return _HANDLE_PREFIX.sub("", handle.strip()).lower()
-
-
-def _bare_handle(handle: str) -> str:
-    return _HANDLE_PREFIX.sub("", handle.strip())
+    return bare_handle(handle).lower()
 
 
 class _Strict(BaseModel):
@@ -93,7 +93,7 @@ class PlatformAccounts(_Strict):
         cls, handles: list[str], info: ValidationInfo
     ) -> list[str]:
         for handle in handles:
-            problem = handle_problem(str(info.field_name), _bare_handle(handle))
+            problem = handle_problem(str(info.field_name), bare_handle(handle))
             if problem:
                 raise ValueError(problem)
         return handles
@@ -148,10 +148,6 @@ class Costs(_Strict):
     x_price_per_read: float = Field(default=0.005, ge=0)
 
 
-_SUBREDDIT_PREFIX = re.compile(r"^/?r/", re.IGNORECASE)
-_SUBREDDIT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")
-
-
 class Reddit(_Strict):
     """Reddit extraction: an optional keyword search, and how far threads are expanded."""
 
@@ -166,12 +162,9 @@ class Reddit(_Strict):
     def _subreddit_names(cls, names: list[str]) -> list[str]:
         cleaned = []
         for name in names:
-            bare = _SUBREDDIT_PREFIX.sub("", name.strip())
-            if not _SUBREDDIT_NAME.match(bare):
-                raise ValueError(
-                    f"subreddit {name!r} is not a subreddit name (letters, digits, "
-                    "underscore; 2 to 21)"
-                )
+            bare = SUBREDDIT_PREFIX.sub("", name.strip())
+            if subreddit_problem(bare):
+                raise ValueError(f"subreddit {name!r} is not a subreddit name ({SUBREDDIT_RULE})")
             cleaned.append(bare)
         return cleaned
 

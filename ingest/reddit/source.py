@@ -8,7 +8,6 @@ are translated in `failures.py`, raw answers are read in `listings.py`.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,13 @@ from typing import Any
 import praw
 import requests
 
+from ingest.handles import (
+    SUBREDDIT_PREFIX,
+    SUBREDDIT_RULE,
+    bare_handle,
+    handle_problem,
+    subreddit_problem,
+)
 from ingest.live import RetryPolicy, as_utc, check_timeout, stamp
 from ingest.pages import EndpointCounts, ExtractRequest, ExtractResult, ResponsePage
 from ingest.reddit import listings
@@ -61,10 +67,6 @@ LISTING_CAP = 1000
 PAGE_SIZE = 100  # the most a listing serves per request
 DEFAULT_REPLACE_MORE_LIMIT = 32  # praw's own default
 
-_USERNAME = re.compile(r"^[A-Za-z0-9_-]{3,20}$")
-_SUBREDDIT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")
-_USER_PREFIX = re.compile(r"^/?u/", re.IGNORECASE)
-_SUBREDDIT_PREFIX = re.compile(r"^/?r/", re.IGNORECASE)
 
 # account name -> its credentials; None for a subreddit search, which any login can run
 CredentialsFor = Callable[[str | None], RedditCredentials]
@@ -440,17 +442,17 @@ _ALL_PAGES: dict[str, Any] = {"limit": None, "request_limit": PAGE_SIZE}
 
 def _target(account: str) -> _Target:
     text = account.strip()
-    if _SUBREDDIT_PREFIX.match(text):
-        name = _SUBREDDIT_PREFIX.sub("", text)
-        if not _SUBREDDIT.match(name):
+    if SUBREDDIT_PREFIX.match(text):
+        name = SUBREDDIT_PREFIX.sub("", text)
+        if subreddit_problem(name):
             raise RedditRequestError(
                 f"Reddit search target {account!r} is not a valid subreddit name "
-                "(letters, digits, underscore; 2 to 21)",
+                f"({SUBREDDIT_RULE})",
                 endpoint="search",
             )
         return _Target(name, is_subreddit=True)
-    name = _USER_PREFIX.sub("", text)
-    if not _USERNAME.match(name):
+    name = bare_handle(text)
+    if handle_problem("reddit", name):
         raise RedditRequestError(
             f"Reddit account {account!r} is not a valid username (letters, digits, '_' "
             "and '-'; 3 to 20)",

@@ -14,10 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from ingest.handles import bare_handle
+
 from .organization import SimulatedOrganization
 
 _MASK64 = (1 << 64) - 1
-_HANDLE_PREFIX = re.compile(r"^(?:@|/?u/)", re.IGNORECASE)
 _CAMEL_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 
 # Org and bot accounts get 7-8 digit ids (old, verified accounts); customers get either
@@ -51,7 +52,7 @@ def mix64(value: int) -> int:
 
 def display_handle(handle: str) -> str:
     """The handle as configured, without a leading `@`, `u/` or `/u/` (case kept)."""
-    return _HANDLE_PREFIX.sub("", handle.strip())
+    return bare_handle(handle)
 
 
 def normalize_handle(handle: str) -> str:
